@@ -1,0 +1,28 @@
+"""Shared fixtures: the committed template and sample, and a helper to run the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "workbook_templates"
+TEMPLATE = TEMPLATES / "template_2024.xlsx"
+SAMPLE = TEMPLATES / "sample_2024.xlsx"
+SAMPLE_SOURCE = TEMPLATES / "sample_2024.toml"
+
+
+@pytest.fixture(scope="session")
+def sample_data() -> dict:
+    return tomllib.loads(SAMPLE_SOURCE.read_text(encoding="utf-8"))
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m xlplugin.cli …` as a user would, capturing output."""
+    return subprocess.run(
+        [sys.executable, "-m", "xlplugin.cli", *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=120
+    )

@@ -1,0 +1,105 @@
+"""Recognition of the nine tables in our template and the sample, with both readers."""
+
+from __future__ import annotations
+
+import math
+
+import openpyxl
+import pytest
+from conftest import SAMPLE, TEMPLATE
+
+from xlplugin.specs import load_year
+from xlplugin.workbook import inspect_workbook
+
+READERS = ["calamine", "openpyxl"]
+NAMES = load_year(2024).table_names
+
+
+@pytest.fixture(scope="module", params=READERS)
+def sample(request):
+    return inspect_workbook(SAMPLE, reader=request.param)
+
+
+@pytest.fixture(scope="module", params=READERS)
+def template(request):
+    return inspect_workbook(TEMPLATE, reader=request.param)
+
+
+def test_all_nine_tables_found_in_the_template(template):
+    assert list(template.tables) == NAMES
+    assert template.missing == {}
+    for name, table in template.tables.items():
+        assert table.sheet == name
+        assert table.unit == "万元" and table.unit_stated
+        assert not table.problems, table.problems
+
+
+def test_template_cells_land_on_keys(template):
+    t = template.tables
+    assert t["收入支出决算总表"].address("总计", "金额", block="收入") == "B36"
+    assert t["收入支出决算总表"].address("总计", "金额", block="支出") == "D36"
+    assert t["收入支出决算总表"].address("社会保障和就业支出", "金额") == "D14"
+    assert t["收入支出决算总表"].address("本年收入合计", "金额") == "B33"
+    assert t["财政拨款收入支出决算总表"].address("年初财政拨款结转和结余.一般公共预算财政拨款", "金额") == "B35"
+    assert t["财政拨款收入支出决算总表"].address("一般公共预算财政拨款", "金额") == "B7"
+    assert t["财政拨款收入支出决算总表"].address("本年支出合计", "一般公共预算财政拨款") == "E33"
+    assert t["收入决算表"].address("合计", "其他收入") == "I7"
+    assert t["一般公共预算财政拨款基本支出决算表"].address("30101", "决算数") == "C8"
+    assert t["一般公共预算财政拨款基本支出决算表"].address("公用经费合计", "决算数") == "F35"
+    assert t["财政拨款“三公”经费支出决算表"].address("合计", "决算数.公务用车运行费") == "K8"
+    assert t["财政拨款“三公”经费支出决算表"].address("合计", "预算数.因公出国(境)费") == "B8"
+    # T1 and T4 list every one of the 26 类 rows with its catalogue code
+    expense = t["收入支出决算总表"].blocks["支出"].frame
+    assert len(expense[expense["code"] != ""]) == 26
+    assert expense.set_index("key").at["社会保障和就业支出", "code"] == "208"
+
+
+def test_sample_cells_land_on_keys(sample):
+    t = sample.tables
+    t5 = t["一般公共预算财政拨款支出决算表"]
+    assert t5.address("2080101", "基本支出") == "D10"
+    assert t5.value("2080101", "合计") == 493.92
+    assert t5.address("合计", "合计") == "C7"
+    assert t["收入支出决算总表"].value("总计", "金额", block="收入") == 13580.78
+    assert t["一般公共预算财政拨款基本支出决算表"].value("人员经费合计", "决算数") == 654.08
+    assert t["国有资本经营预算财政拨款收入支出决算表"].value("2230105", "本年支出合计") == 30.13
+    assert t["财政拨款“三公”经费支出决算表"].value("合计", "决算数.合计") == 9.90
+    assert t["政府性基金预算财政拨款收入支出决算表"].notes == ["注：本单位本年度无政府性基金预算财政拨款收入、支出及结转和结余，故本表无数据。"]
+    assert t["收入支出决算总表"].unit_name == "乌鲁木齐市水磨沟区人力资源和社会保障局"
+
+
+def test_every_sample_figure_is_recognised_at_its_cell(sample, sample_data):
+    """Each figure of sample_2024.toml is found under its (row, column) key, at a cell holding it."""
+    book = openpyxl.load_workbook(SAMPLE, read_only=True)
+    checked = 0
+    for source in sample_data["table"]:
+        table = sample.tables[source["name"]]
+        sheet = book[table.sheet]
+        for block in source["block"]:
+            name = None if block["name"].startswith("经济分类") else block["name"]
+            for row in block["rows"]:
+                key = row.get("code") or row["key"]
+                for column, value in row.get("values", {}).items():
+                    assert math.isclose(table.value(key, column, block=name), value), (source["name"], key, column)
+                    address = table.address(key, column, block=name)
+                    assert sheet[address].value == value
+                    checked += 1
+    assert checked > 200
+
+
+def test_no_problems_and_nothing_left_unplaced_in_the_sample(sample):
+    assert sample.missing == {}
+    assert sample.problems == []
+    for table in sample.tables.values():
+        assert table.problems == [], (table.name, table.problems)
+
+
+def test_both_readers_agree_on_the_sample():
+    a = inspect_workbook(SAMPLE, reader="calamine")
+    b = inspect_workbook(SAMPLE, reader="openpyxl")
+    for name in NAMES:
+        ta, tb = a.tables[name], b.tables[name]
+        assert (ta.sheet, ta.range, ta.unit) == (tb.sheet, tb.range, tb.unit)
+        for block in ta.blocks:
+            assert ta.blocks[block].frame.equals(tb.blocks[block].frame)
+            assert ta.blocks[block].cells.equals(tb.blocks[block].cells)

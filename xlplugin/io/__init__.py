@@ -1,0 +1,1 @@
+"""Adapters between files and the neutral grid of values."""

@@ -1,0 +1,155 @@
+"""Read a workbook file into neutral `Sheet`s (cached values, merges, formulas without a value).
+
+Two readers: python-calamine (fast, the default) and openpyxl.  Both give the values
+Excel cached when it last saved the file; a formula cell with no cached value reads as
+blank, and `uncached_formulas` says where that happened so that the user is told.
+A file that is not a readable .xlsx/.xlsm raises `WorkbookReadError` with one Chinese
+line naming the problem (English key word in brackets).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from defusedxml import ElementTree
+
+from ..model import Sheet
+
+READERS = ("calamine", "openpyxl")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+class WorkbookReadError(Exception):
+    """The file cannot be read as a workbook; str() is the message for the user."""
+
+    def __init__(self, path: str | Path, problem: str):
+        super().__init__(f"{path}: {problem}")
+        self.path = str(path)
+        self.problem = problem
+
+
+def read_workbook(path: str | Path, reader: str = "calamine") -> list[Sheet]:
+    """All worksheets of `path`, in workbook order."""
+    path = Path(path)
+    check_workbook_file(path)
+    uncached = _uncached_formulas(path)
+    if reader == "calamine":
+        sheets = _read_calamine(path)
+    elif reader == "openpyxl":
+        sheets = _read_openpyxl(path)
+    else:
+        raise ValueError(f"unknown reader {reader!r}; choose one of {READERS}")
+    for sheet in sheets:
+        sheet.uncached_formulas = uncached.get(sheet.name, set())
+    return sheets
+
+
+def check_workbook_file(path: Path) -> None:
+    """Raise WorkbookReadError unless `path` looks like an .xlsx/.xlsm package."""
+    if not path.exists():
+        raise WorkbookReadError(path, "文件不存在（file not found）")
+    if path.is_dir():
+        raise WorkbookReadError(path, "这是一个文件夹，不是工作簿（is a directory）")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as error:
+        raise WorkbookReadError(path, f"无法读取文件（cannot read）：{error.strerror}") from error
+    if not head:
+        raise WorkbookReadError(path, "文件为空（empty file）")
+    if head == _OLE_MAGIC:
+        if _ENCRYPTION_STREAM in path.read_bytes():
+            raise WorkbookReadError(path, "工作簿设有打开密码（encrypted workbook），请取消密码后另存再检查")
+        raise WorkbookReadError(path, "旧版 .xls 格式不受支持（legacy .xls），请在 Excel 或 WPS 中另存为 .xlsx 后再检查")
+    if not zipfile.is_zipfile(path):
+        raise WorkbookReadError(path, "不是 Excel 工作簿（not a workbook）：请提供 .xlsx 或 .xlsm 文件")
+    try:
+        with zipfile.ZipFile(path) as package:
+            names = set(package.namelist())
+    except zipfile.BadZipFile as error:
+        raise WorkbookReadError(path, f"文件已损坏（corrupt zip）：{error}") from error
+    if "xl/workbook.xml" not in names:
+        raise WorkbookReadError(path, "不是 Excel 工作簿（not a workbook）：压缩包中没有 xl/workbook.xml")
+
+
+def _read_calamine(path: Path) -> list[Sheet]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        sheets = []
+        for meta in book.sheets_metadata:
+            if str(meta.typ) != "SheetTypeEnum.WorkSheet":
+                continue
+            raw = book.get_sheet_by_name(meta.name)
+            rows = [[None if v == "" else v for v in row] for row in raw.to_python(skip_empty_area=False)]
+            merges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (raw.merged_cell_ranges or [])]
+            sheets.append(Sheet(meta.name, rows, merges))
+        book.close()
+        return sheets
+    except Exception as error:  # calamine raises its own error types for damaged parts
+        raise WorkbookReadError(path, f"无法读取工作簿（unreadable）：{error}") from error
+
+
+def _read_openpyxl(path: Path) -> list[Sheet]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, data_only=True, read_only=False)
+    except Exception as error:
+        raise WorkbookReadError(path, f"无法读取工作簿（unreadable）：{error}") from error
+    sheets = []
+    for ws in book.worksheets:
+        rows = [list(r) for r in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
+        merges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
+        sheets.append(Sheet(ws.title, rows, merges))
+    book.close()
+    return sheets
+
+
+_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
+_VALUE = re.compile(rb"<v>[^<]+</v>")
+
+
+def _uncached_formulas(path: Path) -> dict[str, set[tuple[int, int]]]:
+    """Per sheet name, the (row, col) of formula cells that carry no cached value."""
+    found: dict[str, set[tuple[int, int]]] = {}
+    with zipfile.ZipFile(path) as package:
+        for name, part in _sheet_parts(package).items():
+            try:
+                xml = package.read(part)
+            except KeyError:
+                continue
+            if b"<f" not in xml:
+                continue
+            for letters, number, body in _CELL.findall(xml):
+                if body and b"<f" in body and not _VALUE.search(body):
+                    found.setdefault(name, set()).add((int(number) - 1, _column_index(letters.decode())))
+    return found
+
+
+def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → path of its XML part inside the package."""
+    workbook = ElementTree.fromstring(package.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target") for rel in rels}
+    parts = {}
+    for sheet in workbook.iter(f"{_MAIN_NS}sheet"):
+        target = targets.get(sheet.get(f"{_REL_NS}id"), "")
+        if target.startswith("/"):
+            parts[sheet.get("name")] = target.lstrip("/")
+        elif target:
+            parts[sheet.get("name")] = str(PurePosixPath("xl") / target)
+    return parts
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1

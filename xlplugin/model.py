@@ -1,0 +1,115 @@
+"""The neutral data every part shares: a sheet as a grid of values, and a recognised table.
+
+Readers (calamine, openpyxl, an xlwings Book) produce `Sheet`s; the recogniser turns
+them into `RecognizedTable`s whose every value keeps the cell it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass
+class Sheet:
+    """One worksheet's cached values from A1, its merged ranges and its formula cells without a value."""
+
+    name: str
+    rows: list[list[Any]]
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row0, col0, row1, col1), 0-based, inclusive
+    uncached_formulas: set[tuple[int, int]] = field(default_factory=set)  # 0-based (row, col)
+
+    def value(self, row: int, col: int) -> Any:
+        if 0 <= row < len(self.rows):
+            cells = self.rows[row]
+            if 0 <= col < len(cells):
+                return cells[col]
+        return None
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+@dataclass
+class Problem:
+    """Something the recogniser could not place, and why (Chinese)."""
+
+    message: str
+    cell: str = ""  # A1 on `sheet`, or '' for the whole table
+    sheet: str = ""
+
+
+@dataclass
+class Block:
+    """One side-by-side part of a table.
+
+    `frame` is indexed by Excel row number and has the columns key, code, label and one
+    float column per amount column key (NaN = blank or unreadable); `cells` has the same
+    index and holds the A1 address behind every amount.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    cells: pd.DataFrame
+    columns: dict[str, str]  # amount column key → column letter
+
+
+@dataclass
+class RecognizedTable:
+    name: str
+    id: str
+    sheet: str
+    title: str
+    title_cell: str
+    range: str
+    unit: str  # 万元 or 元
+    unit_stated: bool
+    unit_name: str  # 编制单位 / the title's prefix, when the table says it
+    header_rows: list[int]  # Excel row numbers
+    blocks: dict[str, Block]
+    notes: list[str] = field(default_factory=list)  # 注：/说明： lines under the table
+    problems: list[Problem] = field(default_factory=list)
+
+    def address(self, row_key: str, column_key: str, block: str | None = None) -> str:
+        """A1 address of the value at (row key, column key); KeyError when the table has none."""
+        for name, part in self.blocks.items():
+            if block not in (None, name) or column_key not in part.cells.columns:
+                continue
+            hits = part.frame.index[part.frame["key"] == row_key]
+            if len(hits):
+                return part.cells.at[hits[0], column_key]
+        raise KeyError(f"{self.name}: ({row_key}, {column_key})")
+
+    def value(self, row_key: str, column_key: str, block: str | None = None) -> float | None:
+        """The amount at (row key, column key); None when blank or unreadable."""
+        for name, part in self.blocks.items():
+            if block not in (None, name) or column_key not in part.frame.columns:
+                continue
+            hits = part.frame.index[part.frame["key"] == row_key]
+            if len(hits):
+                number = part.frame.at[hits[0], column_key]
+                return None if pd.isna(number) else float(number)
+        raise KeyError(f"{self.name}: ({row_key}, {column_key})")
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(b.frame) for b in self.blocks.values())
+
+    @property
+    def column_keys(self) -> list[str]:
+        return [key for b in self.blocks.values() for key in b.columns]
+
+
+@dataclass
+class Inspection:
+    """What was recognised in one workbook."""
+
+    path: str
+    reader: str
+    tables: dict[str, RecognizedTable | None]
+    missing: dict[str, str]  # canonical name → why it was not found
+    sheets: list[str]
+    problems: list[Problem] = field(default_factory=list)

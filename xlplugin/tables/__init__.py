@@ -1,0 +1,1 @@
+"""Finding the nine tables in a grid of values."""

@@ -1,0 +1,442 @@
+"""Recognise the nine tables in a workbook's sheets, cell by cell.
+
+For every title found (see titles.py) the rows below it are read as:
+  meta lines   公开0N表, 编制单位：…, 金额单位：万元 (unit and unit name are taken from them);
+  header rows  1–3 rows of header labels, merged cells filled in, an optional 栏次 row;
+  data rows    until the next title: row labels (normalised, with 科目编码 as one
+               column or split over 类 | 款 | 项) and amounts; 注：/说明： lines are notes.
+Each column's header labels, read top to bottom, form a set that names the column
+(tables.toml `match`), so the same spec serves the central layout (预算数 block then
+决算数 block) and Shanghai's interleaved one.  Label columns split a table into
+side-by-side blocks (收入 | 支出, the 经济分类 blocks of table 6).
+Nothing is guessed by position: rows are found by label or code, columns by header.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..model import Block, Inspection, Problem, RecognizedTable, Sheet
+from ..specs import BlockSpec, TableSpec, YearSpec
+from ..text import NotANumber, a1, column_letter, is_code, normalize_label, parse_amount, split_code
+from .titles import TitleHit, find_titles, prefix_parts
+
+_HEADER_WINDOW = 16  # rows below a title in which its header must start and end
+_META = re.compile(r"(金额单位|单位[:：]|编制单位|编制部门|填报单位|部门[:：]|单位名称[:：]|公开\d+表|^\d{4}年度?$)")
+_UNIT = re.compile(r"单位[:：]?\s*(?:人民币)?\s*(万元|千元|元)")
+_UNIT_NAME = re.compile(r"(?:编制单位|编制部门|填报单位|单位名称|部门)[:：]\s*([^\s:：]+)")
+_NOTE = re.compile(r"^(注|说明|备注|本表|单位负责人|财务负责人|制表|填报人|数据来源|\*)")
+
+
+def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str = "") -> Inspection:
+    """Find each of the year's tables in `sheets`; the best-structured candidate wins."""
+    found: dict[str, list[tuple[int, RecognizedTable]]] = defaultdict(list)
+    failures: dict[str, list[str]] = defaultdict(list)
+    problems: list[Problem] = []
+    for sheet in sheets:
+        merges = _MergeMap(sheet)
+        hits = find_titles(sheet, spec)
+        for i, hit in enumerate(hits):
+            end = next((h.row for h in hits[i + 1 :] if h.row > hit.row), len(sheet.rows))
+            table, reason, score = _TableReader(hit, end, spec, merges).read()
+            where = f"「{sheet.name}」!{a1(hit.row, hit.col)}"
+            if table is None:
+                failures[hit.table.name].append(f"{where} 有标题，但{reason}")
+            else:
+                found[hit.table.name].append((score, table))
+        for r, c in sorted(sheet.uncached_formulas):
+            problems.append(Problem("公式没有缓存值（formula without cached value），按空白处理；请在 Excel 中重新计算并保存", a1(r, c), sheet.name))
+    tables: dict[str, RecognizedTable | None] = {}
+    missing: dict[str, str] = {}
+    for table_spec in spec.tables:
+        candidates = found.get(table_spec.name, [])
+        if candidates:
+            best = max(candidates, key=lambda item: item[0])[1]
+            tables[table_spec.name] = best
+            for _, other in candidates:
+                if other is not best:
+                    problems.append(Problem(f"另有一处「{table_spec.name}」未采用（{other.range}）", other.title_cell, other.sheet))
+        else:
+            tables[table_spec.name] = None
+            missing[table_spec.name] = "；".join(failures.get(table_spec.name, [])) or "没有找到这张表的标题（title not found）"
+    return Inspection(path, reader, tables, missing, [s.name for s in sheets], problems)
+
+
+class _MergeMap:
+    """Reads a cell's text as shown: a cell covered by a merged range shows its top-left value."""
+
+    def __init__(self, sheet: Sheet):
+        self.sheet = sheet
+        self.origin: dict[tuple[int, int], tuple[int, int]] = {}
+        for r0, c0, r1, c1 in sheet.merges:
+            if (r1 - r0 + 1) * (c1 - c0 + 1) > 10_000:
+                continue
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    if (r, c) != (r0, c0):
+                        self.origin[(r, c)] = (r0, c0)
+
+    def shown(self, row: int, col: int) -> Any:
+        r, c = self.origin.get((row, col), (row, col))
+        return self.sheet.value(r, c)
+
+
+@dataclass
+class _Column:
+    index: int
+    path: list[str]
+    role: str  # label, code, ignore, amount
+    key: str = ""
+
+
+@dataclass
+class _Group:
+    """Columns of one side-by-side block, before it is matched to a block spec."""
+
+    columns: list[_Column] = field(default_factory=list)
+    spec: BlockSpec | None = None
+    name: str = ""
+    used: set[str] = field(default_factory=set)  # row keys already placed
+
+    @property
+    def label_columns(self) -> list[_Column]:
+        return [c for c in self.columns if c.role in ("label", "code")]
+
+    @property
+    def amount_columns(self) -> list[_Column]:
+        return [c for c in self.columns if c.role == "amount" and c.key]
+
+
+class _TableReader:
+    def __init__(self, hit: TitleHit, end: int, spec: YearSpec, merges: _MergeMap):
+        self.hit, self.end, self.spec, self.merges = hit, end, spec, merges
+        self.sheet = hit.sheet
+        self.table: TableSpec = hit.table
+        self.vocab = spec.header
+        self.problems: list[Problem] = []
+        self.unit, self.unit_stated = "万元", False
+        self.unit_name, _ = prefix_parts(hit.prefix)
+        self.known_tokens = (
+            self.vocab.label | self.vocab.code | set(self.vocab.code_parts) | self.vocab.ignore | _table_tokens(self.table)
+        )
+        self.row_labels = {label for b in self.table.blocks for r in b.rows for label in r.labels}
+
+    # -- reading ---------------------------------------------------------------
+    def read(self) -> tuple[RecognizedTable | None, str, int]:
+        self._read_meta(self.hit.row)
+        header_rows, data_start = self._find_header()
+        if not header_rows:
+            return None, "标题下方没有找到表头（no header）", 0
+        groups = self._columns(header_rows)
+        if not any(g.amount_columns for g in groups):
+            labels = "、".join(sorted({t for g in groups for c in g.columns for t in c.path})) or "无"
+            return None, f"表头中没有可识别的金额列（header not understood：{labels}）", 0
+        notes: list[str] = []
+        rows = {id(g): [] for g in groups}
+        last_row = max(header_rows)
+        for r in range(data_start, self.end):
+            cells = [v for v in self.sheet.rows[r] if v not in (None, "")] if r < len(self.sheet.rows) else []
+            if not cells:
+                continue
+            last_row = r
+            first = cells[0]
+            if isinstance(first, str) and _NOTE.match(normalize_label(first) or first.strip()):
+                notes.append(first.strip())
+                continue
+            if all(isinstance(v, str) and _META.search(v) for v in cells):
+                continue
+            for group in groups:
+                record = self._read_row(r, group)
+                if record:
+                    rows[id(group)].append(record)
+        if not any(rows.values()):
+            for group in groups:  # a single-row table (三公) printed blank: its data row is the first row
+                at_end = data_start >= len(self.sheet.rows)  # calamine drops trailing rows without values
+                if group.spec and group.spec.default_row and not group.label_columns and (data_start < self.end or at_end):
+                    rows[id(group)].append(self._blank_default_row(data_start, group))
+        blocks = {}
+        for group in groups:
+            block = self._block(group, rows[id(group)])
+            if block is not None:
+                blocks[group.name] = block
+        placed = sum(len(b.frame) for b in blocks.values())
+        if not placed:
+            return None, "表头下没有可识别的数据行（no rows recognised）", 0
+        last_row = max([last_row, *(int(b.frame.index.max()) - 1 for b in blocks.values())])
+        table = RecognizedTable(
+            name=self.table.name,
+            id=self.table.id,
+            sheet=self.sheet.name,
+            title=self.hit.text,
+            title_cell=a1(self.hit.row, self.hit.col),
+            range=self._range(last_row, groups),
+            unit=self.unit,
+            unit_stated=self.unit_stated,
+            unit_name=self.unit_name,
+            header_rows=[r + 1 for r in header_rows],
+            blocks=blocks,
+            notes=notes,
+            problems=self.problems,
+        )
+        score = placed + 3 * sum(len(b.columns) for b in blocks.values())
+        return table, "", score
+
+    def _read_meta(self, r: int) -> None:
+        for value in self.sheet.rows[r] if r < len(self.sheet.rows) else []:
+            if not isinstance(value, str):
+                continue
+            unit = _UNIT.search(value.replace(" ", ""))
+            if unit:
+                self.unit, self.unit_stated = unit.group(1), True
+            name = _UNIT_NAME.search(value)
+            if name and not name.group(1).startswith(("万元", "元")):
+                self.unit_name = name.group(1)
+
+    def _find_header(self) -> tuple[list[int], int]:
+        header_rows: list[int] = []
+        label_cols: set[int] = set()
+        r = self.hit.row + 1
+        limit = min(self.end, self.hit.row + _HEADER_WINDOW)
+        while r < limit:
+            raw = [(c, v) for c, v in enumerate(self.sheet.rows[r]) if v not in (None, "")]
+            if not raw:
+                if header_rows:
+                    break
+                r += 1
+                continue
+            texts = [v for _, v in raw if isinstance(v, str)]
+            if not header_rows and texts and all(_META.search(t) for t in texts) and len(texts) == len(raw):
+                self._read_meta(r)
+                r += 1
+                continue
+            if header_rows and self._is_column_numbers(raw):
+                r += 1
+                break
+            tokens = {c: self.vocab.token(self.merges.shown(r, c)) for c in range(len(self.sheet.rows[r]) + 1)}
+            known = {c for c, t in tokens.items() if t in self.known_tokens}
+            if known and not self._looks_like_data(raw, label_cols):
+                header_rows.append(r)
+                label_words = self.vocab.label | self.vocab.code | set(self.vocab.code_parts)
+                label_cols |= {c for c in known if tokens[c] in label_words}
+                r += 1
+                continue
+            if header_rows:
+                break
+            self._read_meta(r)
+            r += 1
+        return header_rows, r
+
+    def _is_column_numbers(self, raw: list[tuple[int, Any]]) -> bool:
+        """The 栏次 row: says 栏次, or holds only the column numbers 1, 2, 3 …"""
+        if any(self.vocab.token(v) in self.vocab.ignore for _, v in raw):
+            return True
+        numbers = []
+        for _, v in raw:
+            digits, rest = split_code(v)
+            if not digits or rest or int(digits) > 60:
+                return False
+            numbers.append(int(digits))
+        return len(numbers) >= 2 and sorted(set(numbers)) == list(range(1, max(numbers) + 1))
+
+    def _looks_like_data(self, raw: list[tuple[int, Any]], label_cols: set[int]) -> bool:
+        for c, v in raw:
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return True
+            if c in label_cols:
+                digits, rest = split_code(v)
+                if (digits and is_code(digits)) or normalize_label(v) in self.row_labels:
+                    return True
+        return False
+
+    def _columns(self, header_rows: list[int]) -> list[_Group]:
+        width = max(len(self.sheet.rows[r]) for r in header_rows)
+        parts = set(self.vocab.code_parts)
+        groups: list[_Group] = []
+        current: _Group | None = None
+        past_labels = False
+        for c in range(width):
+            path: list[str] = []
+            for r in header_rows:
+                token = self.vocab.token(self.merges.shown(r, c))
+                if token and (not path or path[-1] != token):
+                    path.append(token)
+            if not path:
+                continue
+            names = set(path)
+            if names & self.vocab.ignore:
+                role = "ignore"
+            elif names & (parts | self.vocab.code):
+                role = "code"
+            elif names & self.vocab.label:
+                role = "label"
+            else:
+                role = "amount"
+            if role in ("label", "code"):
+                if current is None or past_labels:
+                    current = _Group()
+                    groups.append(current)
+                    past_labels = False
+            else:
+                if current is None:
+                    current = _Group()
+                    groups.append(current)
+                past_labels = True
+            current.columns.append(_Column(c, path, role))
+        self._assign_blocks(groups)
+        return [g for g in groups if g.spec is not None]
+
+    def _assign_blocks(self, groups: list[_Group]) -> None:
+        specs = list(self.table.blocks)
+        all_tokens = self.table.tokens
+        unused = [b for b in specs if not b.repeat]
+        repeat = next((b for b in specs if b.repeat), None)
+        for number, group in enumerate(groups, start=1):
+            named = {t for c in group.columns for t in c.path} & all_tokens
+            by_token = [b for b in unused if b.tokens and named & b.tokens]
+            if repeat is not None:
+                group.spec, group.name = repeat, f"{repeat.name}{number}"
+            elif len(by_token) == 1:
+                group.spec, group.name = by_token[0], by_token[0].name
+            elif unused:
+                group.spec, group.name = unused[0], unused[0].name
+            else:
+                cells = "、".join(a1(self.hit.row, c.index) for c in group.columns[:1])
+                self.problems.append(Problem(f"多出的一组列（extra block）未识别：{cells} 起", sheet=self.sheet.name))
+                continue
+            if group.spec in unused:
+                unused.remove(group.spec)
+            self._match_columns(group, all_tokens)
+
+    def _match_columns(self, group: _Group, block_tokens: frozenset[str]) -> None:
+        spec = group.spec
+        taken: set[str] = set()
+        for column in group.columns:
+            if column.role != "amount":
+                continue
+            named = frozenset(column.path) - block_tokens
+            keys = [c.key for c in spec.columns if named - spec.generic in c.matches]
+            if not keys:  # a generic label alone (决算数) can itself be the column's name
+                keys = [c.key for c in spec.columns if named in c.matches]
+            label = "/".join(column.path)
+            if len(keys) == 1 and keys[0] not in taken:
+                column.key = keys[0]
+                taken.add(keys[0])
+            elif keys:
+                self.problems.append(Problem(f"列「{label}」重复（duplicate column），未采用", f"{column_letter(column.index)}列", self.sheet.name))
+            else:
+                self.problems.append(Problem(f"列「{label}」的表头未识别（unknown column）", f"{column_letter(column.index)}列", self.sheet.name))
+
+    def _read_row(self, r: int, group: _Group) -> dict | None:
+        spec = group.spec
+        code, label = self._label(r, group)
+        amounts: dict[str, float | None] = {}
+        cells: dict[str, str] = {}
+        for column in group.amount_columns:
+            cells[column.key] = a1(r, column.index)
+            amounts[column.key] = self._amount(r, column.index)
+        has_values = any(v is not None for v in amounts.values()) or any(
+            self.sheet.value(r, c.index) not in (None, "") for c in group.amount_columns
+        )
+        used = group.used
+        key = ""
+        if code and spec.coded:
+            key = code
+        elif label:
+            key = next((row.key for row in spec.rows if label in row.labels and row.key not in used), "")
+            if not key and spec.class_rows:
+                entry = self._class_entry(label)
+                if entry is not None:
+                    key, code = entry.name, entry.code
+        elif has_values and spec.default_row and spec.default_row not in used:
+            key = spec.default_row
+        if not key:
+            if label or code or has_values:
+                what = f"行标签「{label or code}」未识别（unknown row）" if (label or code) else "有数值但没有行标签（no row label）"
+                if spec.coded and label and not code:
+                    what = f"行「{label}」缺少科目编码（no code）"
+                first = group.label_columns[0].index if group.label_columns else group.columns[0].index
+                self.problems.append(Problem(what, a1(r, first), self.sheet.name))
+            return None
+        if key in used:
+            first = group.label_columns[0].index if group.label_columns else group.columns[0].index
+            self.problems.append(Problem(f"行「{key}」重复出现（duplicate row），未采用", a1(r, first), self.sheet.name))
+            return None
+        used.add(key)
+        return {"row": r + 1, "key": key, "code": code, "label": label, "amounts": amounts, "cells": cells}
+
+    def _blank_default_row(self, r: int, group: _Group) -> dict:
+        cells = {c.key: a1(r, c.index) for c in group.amount_columns}
+        amounts = {c.key: self._amount(r, c.index) for c in group.amount_columns}
+        return {"row": r + 1, "key": group.spec.default_row, "code": "", "label": "", "amounts": amounts, "cells": cells}
+
+    def _class_entry(self, label: str):
+        catalog = self.spec.catalogs.get("功能分类")
+        return catalog.class_by_name.get(label) if catalog else None
+
+    def _label(self, r: int, group: _Group) -> tuple[str, str]:
+        """(科目编码, normalised label) of a data row in this block."""
+        digits: list[str] = []
+        words: list[str] = []
+        for column in group.label_columns:
+            value = self.sheet.value(r, column.index)
+            if value in (None, ""):
+                continue
+            number, rest = split_code(value)
+            if number:
+                digits.append(number)
+            if rest and rest not in words:
+                words.append(rest)
+        code = ""
+        if len(digits) == 1 and is_code(digits[0]):
+            code = digits[0]
+        elif digits and len(digits[0]) == 3 and all(len(d) == 2 for d in digits[1:]) and len(digits) <= 3:
+            code = "".join(digits)
+        return code, normalize_label("".join(words))
+
+    def _amount(self, r: int, c: int) -> float | None:
+        if (r, c) in self.sheet.uncached_formulas:
+            self.problems.append(Problem("公式没有缓存值（formula without cached value），按空白处理", a1(r, c), self.sheet.name))
+            return None
+        value = self.sheet.value(r, c)
+        try:
+            return parse_amount(value)
+        except NotANumber:
+            self.problems.append(Problem(f"「{value}」不是数字（not a number）", a1(r, c), self.sheet.name))
+            return None
+
+    def _block(self, group: _Group, records: list[dict]) -> Block | None:
+        keys = [c.key for c in group.amount_columns]
+        if not keys:
+            return None
+        index = pd.Index([rec["row"] for rec in records], name="row", dtype="int64")
+        frame = pd.DataFrame(
+            {
+                "key": [rec["key"] for rec in records],
+                "code": [rec["code"] for rec in records],
+                "label": [rec["label"] for rec in records],
+                **{k: pd.array([rec["amounts"][k] for rec in records], dtype="Float64").astype("float64") for k in keys},
+            },
+            index=index,
+        )
+        cells = pd.DataFrame({k: [rec["cells"][k] for rec in records] for k in keys}, index=index)
+        letters = {c.key: column_letter(c.index) for c in group.amount_columns}
+        return Block(group.name, frame, cells, letters)
+
+    def _range(self, last_row: int, groups: list[_Group]) -> str:
+        cols = [c.index for g in groups for c in g.columns] + [self.hit.col]
+        return f"{a1(self.hit.row, min(cols))}:{a1(last_row, max(cols))}"
+
+
+def _table_tokens(table: TableSpec) -> set[str]:
+    tokens: set[str] = set()
+    for block in table.blocks:
+        tokens |= block.tokens | block.generic
+        for column in block.columns:
+            for match in column.matches:
+                tokens |= match
+    return tokens

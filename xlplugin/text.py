@@ -1,0 +1,108 @@
+"""Normalising what people type into cells: labels, titles, amounts, codes.
+
+Real workbooks mix full- and half-width characters, pad labels with spaces,
+number rows 一、/（一）/1., store amounts as text ("1,234.56", "１２３", "—") and
+print 科目编码 as numbers or text.  Everything that compares text goes through
+`normalize_label` so that one rule holds everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+
+_QUOTES = str.maketrans("", "", "“”‘’\"'「」『』")
+_SPACE = re.compile(r"[\s\u200b\u3000]+")
+# Leading numbering: 一、 （一） (1) 1. 1、 ① 其中：
+_NUMBERING = re.compile(
+    r"^(?:[一二三四五六七八九十百]+[、.]|\([一二三四五六七八九十百]+\)|\(\d+\)|\d+[、.)](?!\d)|[①-⑳]|其中:?)"
+)
+_TITLE_PREFIX = re.compile(
+    r"^(?:(?:附表|附件|表|公开)(?:\d+|[一二三四五六七八九十]+)表?[、.:\-]?|\d+[、.:\-])"
+)
+_TRAILING_PAREN = re.compile(r"\([^()]*\)$")
+_ZERO_MARKS = {"-", "—", "——", "--", "–", "―", "─", "/"}
+
+
+def normalize_label(value: object) -> str:
+    """Comparable form of a row or header label ('' for non-text)."""
+    if not isinstance(value, str):
+        return ""
+    text = _SPACE.sub("", unicodedata.normalize("NFKC", value)).translate(_QUOTES)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _NUMBERING.sub("", text)
+    return text.rstrip(":")
+
+
+def normalize_title(value: object) -> str:
+    """Comparable form of a table title: no 表1/一、 prefix, no trailing (公开01表)."""
+    text = normalize_label(value)
+    text = _TITLE_PREFIX.sub("", text)
+    while _TRAILING_PAREN.search(text):
+        text = _TRAILING_PAREN.sub("", text)
+    return text
+
+
+class NotANumber(ValueError):
+    """A cell holds text where an amount belongs."""
+
+
+def parse_amount(value: object) -> float | None:
+    """The number a cell stands for; None for blank; NotANumber for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or isinstance(value, (_dt.date, _dt.time, _dt.timedelta)):
+        raise NotANumber(str(value))
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = _SPACE.sub("", unicodedata.normalize("NFKC", str(value)))
+    if not text:
+        return None
+    if text in _ZERO_MARKS:
+        return 0.0
+    negative = text.startswith("(") and text.endswith(")")
+    if negative:
+        text = text[1:-1]
+    if not re.fullmatch(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+", text):
+        raise NotANumber(str(value))
+    number = float(text.replace(",", ""))
+    return -number if negative else number
+
+
+_CODE = re.compile(r"^(\d{2,9})(?=$|[^\d.])\s*(.*)$", re.S)
+
+
+def split_code(value: object) -> tuple[str, str]:
+    """(digits, rest) of a label cell: 2080101 → ('2080101', ''); '208 社会保障…' → ('208', '社会保障…')."""
+    if isinstance(value, bool) or value is None:
+        return "", ""
+    if isinstance(value, (int, float)):
+        return (str(int(value)), "") if float(value).is_integer() and value >= 0 else ("", "")
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    match = _CODE.match(text)
+    if match:
+        return match.group(1), match.group(2).strip()
+    return "", text
+
+
+def is_code(digits: str) -> bool:
+    """A whole 科目编码: 3 (类), 5 (款) or 7 (项) digits."""
+    return len(digits) in (3, 5, 7) and digits.isdigit()
+
+
+def column_letter(index: int) -> str:
+    """0-based column index → Excel letters (0 → A)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def a1(row: int, col: int) -> str:
+    """0-based (row, col) → A1 address."""
+    return f"{column_letter(col)}{row + 1}"

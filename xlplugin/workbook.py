@@ -1,0 +1,19 @@
+"""One call from a workbook file to its recognised tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .io.readers import read_workbook
+from .model import Inspection
+from .specs import load_year
+from .tables.recognize import recognize
+
+
+def inspect_workbook(
+    path: str | Path, reader: str = "calamine", year: int = 2024, catalogs: tuple[str | Path, ...] = ()
+) -> Inspection:
+    """Read `path` and find the year's nine tables in it (raises WorkbookReadError, SpecError)."""
+    spec = load_year(year, catalogs)
+    sheets = read_workbook(path, reader)
+    return recognize(sheets, spec, str(path), reader)
