@@ -67,6 +67,8 @@ def check_workbook_file(path: Path) -> None:
             raise WorkbookReadError(path, "工作簿设有打开密码（encrypted workbook），请取消密码后另存再检查")
         raise WorkbookReadError(path, "旧版 .xls 格式不受支持（legacy .xls），请在 Excel 或 WPS 中另存为 .xlsx 后再检查")
     if not zipfile.is_zipfile(path):
+        if head.startswith(b"PK"):
+            raise WorkbookReadError(path, "文件已损坏或不完整（corrupt zip），请重新保存或重新下载")
         raise WorkbookReadError(path, "不是 Excel 工作簿（not a workbook）：请提供 .xlsx 或 .xlsm 文件")
     try:
         with zipfile.ZipFile(path) as package:

@@ -1,0 +1,131 @@
+"""`xlplugin inspect` as scripts and people use it: the JSON contract, the text, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+
+import openpyxl
+import pytest
+import xlwt
+from conftest import SAMPLE, TEMPLATE, run_cli
+from msoffcrypto.format.ooxml import OOXMLFile
+
+from xlplugin.specs import load_year
+
+NAMES = load_year(2024).table_names
+
+
+def test_json_has_exactly_the_contract_keys():
+    result = run_cli("inspect", str(SAMPLE), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"path", "tables"}
+    assert data["path"] == str(SAMPLE)
+    assert list(data["tables"]) == NAMES
+    assert "财政拨款“三公”经费支出决算表" in data["tables"]  # the Chinese quotes, exactly
+    for name, table in data["tables"].items():
+        assert set(table) == {"sheet", "range", "unit"}
+        assert table["sheet"] == name and table["unit"] == "万元"
+    assert data["tables"]["一般公共预算财政拨款支出决算表"]["range"] == "A1:E24"
+
+
+def test_json_reports_a_missing_table_as_null(tmp_path):
+    book = openpyxl.load_workbook(TEMPLATE)
+    del book["财政拨款“三公”经费支出决算表"]
+    path = tmp_path / "八张表.xlsx"
+    book.save(path)
+    result = run_cli("inspect", str(path), "--format", "json")
+    assert result.returncode == 0
+    tables = json.loads(result.stdout)["tables"]
+    assert tables["财政拨款“三公”经费支出决算表"] is None
+    assert tables["收入支出决算总表"] is not None
+    text = run_cli("inspect", str(path)).stdout
+    assert "财政拨款“三公”经费支出决算表：未找到 — 没有找到这张表的标题" in text
+    assert "共找到 8/9 张表" in text
+
+
+def test_text_lists_sheet_range_unit_rows_and_columns():
+    result = run_cli("inspect", str(SAMPLE), "--reader", "openpyxl")
+    assert result.returncode == 0
+    out = result.stdout
+    assert "[5] 一般公共预算财政拨款支出决算表：工作表「一般公共预算财政拨款支出决算表」A1:E24，金额单位 万元" in out
+    assert "列 合计(C)、基本支出(D)、项目支出(E)" in out
+    assert "2080101" in out and "共找到 9/9 张表。" in out
+    assert "注释：注：本单位本年度无政府性基金预算财政拨款收入" in out
+
+
+def test_a_table_whose_header_is_not_understood_is_reported_with_the_reason(tmp_path):
+    book = openpyxl.load_workbook(TEMPLATE)
+    ws = book["一般公共预算财政拨款支出决算表"]
+    for cell in ("C4", "C5", "D5", "E5"):  # wipe the amount headers
+        ws[cell].value = None
+    path = tmp_path / "坏表头.xlsx"
+    book.save(path)
+    result = run_cli("inspect", str(path))
+    assert result.returncode == 0
+    assert "一般公共预算财政拨款支出决算表：未找到 — 「一般公共预算财政拨款支出决算表」!A1 有标题，但表头中没有可识别的金额列" in result.stdout
+
+
+def _encrypted(path):
+    with TEMPLATE.open("rb") as plain, path.open("wb") as out:
+        OOXMLFile(plain).encrypt("secret", out)
+
+
+def _legacy_xls(path):
+    book = xlwt.Workbook()
+    book.add_sheet("收入支出决算总表").write(0, 0, "收入支出决算总表")
+    book.save(str(path))
+
+
+def _docx_like(path):
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("word/document.xml", "<document/>")
+
+
+def _truncated(path):
+    path.write_bytes(TEMPLATE.read_bytes()[:4000])
+
+
+BAD_INPUTS = {
+    "missing.xlsx": (None, "文件不存在（file not found）"),
+    "empty.xlsx": (lambda p: p.write_bytes(b""), "文件为空（empty file）"),
+    "notes.xlsx": (lambda p: p.write_text("这不是工作簿", encoding="utf-8"), "不是 Excel 工作簿（not a workbook）"),
+    "report.docx.xlsx": (_docx_like, "不是 Excel 工作簿（not a workbook）"),
+    "locked.xlsx": (_encrypted, "工作簿设有打开密码（encrypted workbook）"),
+    "old.xls": (_legacy_xls, "旧版 .xls 格式不受支持（legacy .xls）"),
+    "broken.xlsx": (_truncated, "文件已损坏或不完整（corrupt zip）"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_INPUTS))
+def test_bad_input_is_exit_2_with_one_clear_line(tmp_path, name):
+    make, words = BAD_INPUTS[name]
+    path = tmp_path / name
+    if make:
+        make(path)
+    result = run_cli("inspect", str(path))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(path) in lines[0] and words in lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_inspect_writes_nothing(tmp_path):
+    work = tmp_path / "单位"
+    work.mkdir()
+    path = work / "sample.xlsx"
+    shutil.copy2(SAMPLE, path)
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    for args in (["--format", "json"], ["--reader", "openpyxl"], []):
+        assert run_cli("inspect", str(path), *args, cwd=work).returncode == 0
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    assert [p.name for p in work.iterdir()] == ["sample.xlsx"]
+
+
+def test_unknown_year_is_a_clear_error():
+    result = run_cli("inspect", str(SAMPLE), "--year", "1999")
+    assert result.returncode == 2
+    assert "没有 1999 年度的表格定义" in result.stderr and "2024" in result.stderr
