@@ -49,8 +49,6 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
                 failures[hit.table.name].append(f"{where} 有标题，但{reason}")
             else:
                 found[hit.table.name].append((score, table))
-        for r, c in sorted(sheet.uncached_formulas):
-            problems.append(Problem("公式没有缓存值（formula without cached value），按空白处理；请在 Excel 中重新计算并保存", a1(r, c), sheet.name))
     tables: dict[str, RecognizedTable | None] = {}
     missing: dict[str, str] = {}
     for table_spec in spec.tables:
@@ -64,6 +62,11 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
         else:
             tables[table_spec.name] = None
             missing[table_spec.name] = "；".join(failures.get(table_spec.name, [])) or "没有找到这张表的标题（title not found）"
+    reported = {(p.sheet, p.cell) for t in tables.values() if t for p in t.problems}
+    for sheet in sheets:  # formulas outside the tables still deserve a word
+        for r, c in sorted(sheet.uncached_formulas):
+            if (sheet.name, a1(r, c)) not in reported:
+                problems.append(Problem("公式没有缓存值（formula without cached value）；请在 Excel 中重新计算并保存", a1(r, c), sheet.name))
     return Inspection(path, reader, tables, missing, [s.name for s in sheets], problems)
 
 
@@ -400,7 +403,9 @@ class _TableReader:
 
     def _amount(self, r: int, c: int) -> float | None:
         if (r, c) in self.sheet.uncached_formulas:
-            self.problems.append(Problem("公式没有缓存值（formula without cached value），按空白处理", a1(r, c), self.sheet.name))
+            self.problems.append(
+                Problem("公式没有缓存值（formula without cached value），按空白处理；请在 Excel 中重新计算并保存", a1(r, c), self.sheet.name)
+            )
             return None
         value = self.sheet.value(r, c)
         try:

@@ -1,0 +1,76 @@
+"""Reading cells as Excel shows them: cached formula values, formulas without one, text numbers."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import SAMPLE, TEMPLATE, run_cli
+
+from xlplugin.workbook import inspect_workbook
+
+T5 = "一般公共预算财政拨款支出决算表"
+
+
+def _with_formula(path: Path) -> None:
+    """The template with T5's 合计 row as formulas =D7+E7 (openpyxl writes no cached value)."""
+    book = openpyxl.load_workbook(TEMPLATE)
+    ws = book[T5]
+    ws["D7"], ws["E7"], ws["C7"] = 1.25, 2.5, "=D7+E7"
+    book.save(path)
+
+
+def _cache(path: Path, sheet_part: str, cell: str, value: str) -> None:
+    """Give formula cell `cell` the cached value Excel would have stored."""
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == sheet_part:
+                data = re.sub(rf'(<c r="{cell}"[^>]*>\s*<f>[^<]*</f>)\s*(<v\s*/>|<v></v>)?'.encode(), rb"\1<v>" + value.encode() + b"</v>", data)
+            dst.writestr(item, data)
+    tmp.replace(path)
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_formula_without_cached_value_is_reported_not_guessed(tmp_path, reader):
+    path = tmp_path / "公式.xlsx"
+    _with_formula(path)
+    table = inspect_workbook(path, reader=reader).tables[T5]
+    assert table.value("合计", "合计") is None
+    assert [(p.cell, p.sheet) for p in table.problems] == [("C7", T5)]
+    assert "公式没有缓存值" in table.problems[0].message
+    out = run_cli("inspect", str(path), "--reader", reader).stdout
+    assert "C7 公式没有缓存值（formula without cached value）" in out
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_formula_with_cached_value_reads_the_cached_value(tmp_path, reader):
+    path = tmp_path / "公式.xlsx"
+    _with_formula(path)
+    _cache(path, "xl/worksheets/sheet5.xml", "C7", "3.75")
+    table = inspect_workbook(path, reader=reader).tables[T5]
+    assert table.value("合计", "合计") == 3.75
+    assert table.problems == []
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_text_where_a_number_belongs_is_a_problem_on_that_cell(tmp_path, reader):
+    path = tmp_path / "文字.xlsx"
+    shutil.copy(SAMPLE, path)
+    book = openpyxl.load_workbook(path)
+    book[T5]["D10"] = "待定"
+    book[T5]["E11"] = "12,3.4"
+    book[T5]["C12"] = "１,２３４.５"
+    book.save(path)
+    table = inspect_workbook(path, reader=reader).tables[T5]
+    assert table.value("2080101", "基本支出") is None
+    assert table.value("2080199", "合计") == 1234.5
+    assert sorted((p.cell, p.message) for p in table.problems) == [
+        ("D10", "「待定」不是数字（not a number）"),
+        ("E11", "「12,3.4」不是数字（not a number）"),
+    ]
