@@ -92,6 +92,7 @@ class HeaderVocabulary:
     code: frozenset[str]
     code_parts: tuple[str, ...]
     ignore: frozenset[str]
+    column_numbers: frozenset[str]
     aliases: dict[str, str]  # normalised alias → canonical header label
 
     def token(self, text: object) -> str:
@@ -166,6 +167,7 @@ def _vocabulary(data: dict) -> HeaderVocabulary:
         code=norm(head["code"]),
         code_parts=tuple(normalize_label(n) for n in head["code_parts"]),
         ignore=norm(head["ignore"]),
+        column_numbers=norm(head["column_numbers"]),
         aliases=aliases,
     )
 

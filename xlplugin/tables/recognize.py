@@ -236,7 +236,7 @@ class _TableReader:
 
     def _is_column_numbers(self, raw: list[tuple[int, Any]]) -> bool:
         """The 栏次 row: says 栏次, or holds only the column numbers 1, 2, 3 …"""
-        if any(self.vocab.token(v) in self.vocab.ignore for _, v in raw):
+        if any(self.vocab.token(v) in self.vocab.column_numbers for _, v in raw):
             return True
         numbers = []
         for _, v in raw:

@@ -1,0 +1,56 @@
+"""Recognition in real-world layouts other than our own (fixtures built by tests/layouts.py).
+
+Every fixture must yield all nine tables on the sheets where they were written, in the
+right amount unit, and every named cell must land on its (row key, column key) with
+the amount it holds — text numbers, full-width digits and dashes included.
+"""
+
+from __future__ import annotations
+
+import json
+
+import layouts
+import pytest
+from conftest import run_cli
+
+from xlplugin.workbook import inspect_workbook
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("layouts")
+    return {name: (folder / f"{name}.xlsx", layouts.build(name, folder / f"{name}.xlsx")) for name in layouts.LAYOUTS}
+
+
+def test_there_are_at_least_six_layouts():
+    assert len(layouts.LAYOUTS) >= 6
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+@pytest.mark.parametrize("name", layouts.LAYOUTS)
+def test_named_cells_land_on_named_keys(built, name, reader):
+    path, expected = built[name]
+    result = inspect_workbook(path, reader=reader)
+    assert result.missing == {}, result.missing
+    checked = 0
+    for table_name, sheet in expected.sheets.items():
+        table = result.tables[table_name]
+        assert table.sheet == sheet
+        assert table.unit == expected.unit and table.unit_stated
+        for (row_key, column_key), address in expected.cells[table_name].items():
+            assert table.address(row_key, column_key) == address, (table_name, row_key, column_key)
+            value = expected.values[table_name][(row_key, column_key)]
+            assert table.value(row_key, column_key) == pytest.approx(float(value)), (table_name, row_key, column_key)
+            checked += 1
+        assert not [p for p in table.problems if "不是数字" in p.message], table.problems
+    assert checked >= 150
+
+
+@pytest.mark.parametrize("name", layouts.LAYOUTS)
+def test_inspect_json_finds_all_nine_tables(built, name):
+    path, expected = built[name]
+    result = run_cli("inspect", str(path), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    tables = json.loads(result.stdout)["tables"]
+    assert {k: v["sheet"] for k, v in tables.items()} == expected.sheets
+    assert {v["unit"] for v in tables.values()} == {expected.unit}
