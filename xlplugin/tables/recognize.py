@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..model import Block, Inspection, Problem, RecognizedTable, Sheet
@@ -424,7 +425,7 @@ class _TableReader:
                 "key": [rec["key"] for rec in records],
                 "code": [rec["code"] for rec in records],
                 "label": [rec["label"] for rec in records],
-                **{k: pd.array([rec["amounts"][k] for rec in records], dtype="Float64").astype("float64") for k in keys},
+                **{k: np.array([_nan(rec["amounts"][k]) for rec in records], dtype="float64") for k in keys},
             },
             index=index,
         )
@@ -435,6 +436,10 @@ class _TableReader:
     def _range(self, last_row: int, groups: list[_Group]) -> str:
         cols = [c.index for g in groups for c in g.columns] + [self.hit.col]
         return f"{a1(self.hit.row, min(cols))}:{a1(last_row, max(cols))}"
+
+
+def _nan(value: float | None) -> float:
+    return np.nan if value is None else value
 
 
 def _table_tokens(table: TableSpec) -> set[str]:

@@ -33,7 +33,7 @@ class TitleHit:
 
 def match_title(text: object, spec: YearSpec) -> tuple[TableSpec, str] | None:
     """(table, prefix) when `text` is a table title, else None."""
-    if not isinstance(text, str) or len(text) > 120:
+    if not isinstance(text, str) or len(text) > 120 or "表" not in text:  # every title ends in 表
         return None
     title = normalize_title(text)
     if len(title) < 4:
