@@ -40,6 +40,7 @@ class Problem:
     message: str
     cell: str = ""  # A1 on `sheet`, or '' for the whole table
     sheet: str = ""
+    kind: str = "row"  # row, column, value (text for an amount), formula (no cached value), other
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Block:
     frame: pd.DataFrame
     cells: pd.DataFrame
     columns: dict[str, str]  # amount column key → column letter
+    raw: pd.DataFrame | None = None  # the amount cells as stored (text numbers, "待定" …), same shape as cells
 
 
 @dataclass
@@ -113,3 +115,55 @@ class Inspection:
     missing: dict[str, str]  # canonical name → why it was not found
     sheets: list[str]
     problems: list[Problem] = field(default_factory=list)
+
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+SEVERITY_LABEL = {ERROR: "错误（强制）", WARNING: "提示", INFO: "信息"}
+
+
+@dataclass
+class Finding:
+    """One thing a rule found, at one cell; every report is a rendering of a list of these."""
+
+    rule_id: str
+    severity: str  # error (强制, must be fixed), warning (提示, must be explained), info
+    table: str  # canonical table name ('' for the workbook)
+    sheet: str
+    cell: str  # A1 on `sheet` ('' when the finding has no cell, e.g. a missing table)
+    message: str
+    related_cells: list[str] = field(default_factory=list)  # every cell the rule read, as sheet!A1
+    expected: float | None = None
+    actual: float | None = None
+    difference: float | None = None
+    tolerance: float | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "rule_id": self.rule_id,
+            "severity": self.severity,
+            "table": self.table,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "related_cells": self.related_cells,
+            "expected": self.expected,
+            "actual": self.actual,
+            "difference": self.difference,
+            "tolerance": self.tolerance,
+            "message": self.message,
+        }
+
+
+@dataclass
+class WorkbookReport:
+    """The validation of one workbook."""
+
+    path: str
+    unit: str
+    year: int
+    inspection: Inspection
+    findings: list[Finding]
+    rules_run: int
+
+    def count(self, severity: str) -> int:
+        return sum(f.severity == severity for f in self.findings)

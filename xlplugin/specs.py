@@ -30,6 +30,7 @@ class CatalogEntry:
     level: str  # 类 / 款 / 项
     parent: str
     confidence: str  # S (seen in a 2024 publication), H, M, L (unverified); official files: S
+    aliases: tuple[str, ...] = ()  # other names seen in real publications (e.g. a former name)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class RowSpec:
     key: str
     labels: frozenset[str]  # normalised key and aliases
     total: bool
+    printed: bool = True  # does the template print this row
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,7 @@ def _block(raw: dict, header: HeaderVocabulary) -> BlockSpec:
             key=r["key"],
             labels=frozenset(normalize_label(n) for n in [r["key"].split(".")[-1], *r.get("aliases", [])]),
             total=bool(r.get("total", False)),
+            printed=bool(r.get("printed", True)),
         )
         for r in raw.get("row", [])
     )
@@ -272,5 +275,6 @@ def _parse_catalog(kind: str, text: str, source: str, default_confidence: str) -
             level=row.get("level") or _LEVELS[len(code)],
             parent=row.get("parent") or (code[:-2] if len(code) > 3 else ""),
             confidence=(row.get("confidence") or default_confidence or "S").strip(),
+            aliases=tuple(a for a in (row.get("aliases") or "").split("/") if a),
         )
     return Catalog(kind, source, entries)

@@ -189,8 +189,9 @@ def _blocks(table: TableSpec, spec: YearSpec, content: dict) -> list[_BlockLayou
                 rows = content.get(name) or _economic_rows(spec, part["classes"])
                 top = [r for r in rows if r.get("code")]
                 bottom = [r for r in rows if not r.get("code")]
-                if not content.get(name) and number <= len(block.rows):
-                    bottom = [{"label": block.rows[number - 1].key, "key": block.rows[number - 1].key}]
+                printed = [row for row in block.rows if row.printed]
+                if not content.get(name) and number <= len(printed):
+                    bottom = [{"label": printed[number - 1].key, "key": printed[number - 1].key}]
                 result.append(_BlockLayout(name, block, columns, top, bottom))
             continue
         columns = [_Col(list(h), "code" if len(block.label_header) == 2 and i == 0 else "label") for i, h in enumerate(block.label_header)]
@@ -213,7 +214,7 @@ def _fixed_rows(block: BlockSpec, spec: YearSpec, rows: list[dict] | None) -> tu
         name = catalog[code].name if code in catalog else code
         top.append({"key": name, "label": name, "values": given.get(name, {}).get("values", {})})
     bottom: list[dict] = []
-    for row in block.rows:
+    for row in (r for r in block.rows if r.printed):
         label = row.key.split(".")[-1]
         entry = {"key": row.key, "label": label, "values": given.get(row.key, {}).get("values", {})}
         if row.total or bottom:

@@ -59,7 +59,7 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
             tables[table_spec.name] = best
             for _, other in candidates:
                 if other is not best:
-                    problems.append(Problem(f"另有一处「{table_spec.name}」未采用（{other.range}）", other.title_cell, other.sheet))
+                    problems.append(Problem(f"另有一处「{table_spec.name}」未采用（{other.range}）", other.title_cell, other.sheet, "other"))
         else:
             tables[table_spec.name] = None
             missing[table_spec.name] = "；".join(failures.get(table_spec.name, [])) or "没有找到这张表的标题（title not found）"
@@ -67,7 +67,7 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
     for sheet in sheets:  # formulas outside the tables still deserve a word
         for r, c in sorted(sheet.uncached_formulas):
             if (sheet.name, a1(r, c)) not in reported:
-                problems.append(Problem("公式没有缓存值（formula without cached value）；请在 Excel 中重新计算并保存", a1(r, c), sheet.name))
+                problems.append(Problem("公式没有缓存值（formula without cached value）；请在 Excel 中重新计算并保存", a1(r, c), sheet.name, "formula"))
     return Inspection(path, reader, tables, missing, [s.name for s in sheets], problems)
 
 
@@ -136,6 +136,7 @@ class _TableReader:
         header_rows, data_start = self._find_header()
         if not header_rows:
             return None, "标题下方没有找到表头（no header）", 0
+        self.header_rows = header_rows
         groups = self._columns(header_rows)
         if not any(g.amount_columns for g in groups):
             labels = "、".join(sorted({t for g in groups for c in g.columns for t in c.path})) or "无"
@@ -310,7 +311,7 @@ class _TableReader:
                 group.spec, group.name = unused[0], unused[0].name
             else:
                 cells = "、".join(a1(self.hit.row, c.index) for c in group.columns[:1])
-                self.problems.append(Problem(f"多出的一组列（extra block）未识别：{cells} 起", sheet=self.sheet.name))
+                self.problems.append(Problem(f"多出的一组列（extra block）未识别：{cells} 起", sheet=self.sheet.name, kind="column"))
                 continue
             if group.spec in unused:
                 unused.remove(group.spec)
@@ -331,18 +332,25 @@ class _TableReader:
                 column.key = keys[0]
                 taken.add(keys[0])
             elif keys:
-                self.problems.append(Problem(f"列「{label}」重复（duplicate column），未采用", f"{column_letter(column.index)}列", self.sheet.name))
+                self.problems.append(Problem(f"列「{label}」重复（duplicate column），未采用", self._header_cell(column.index), self.sheet.name, "column"))
             else:
-                self.problems.append(Problem(f"列「{label}」的表头未识别（unknown column）", f"{column_letter(column.index)}列", self.sheet.name))
+                self.problems.append(Problem(f"列「{label}」的表头未识别（unknown column）", self._header_cell(column.index), self.sheet.name, "column"))
+
+    def _header_cell(self, col: int) -> str:
+        return a1(self.header_rows[-1], col)
 
     def _read_row(self, r: int, group: _Group) -> dict | None:
         spec = group.spec
-        code, label = self._label(r, group)
+        code, label, digits = self._label(r, group)
+        if spec.coded and digits and not code:  # a malformed 科目编码 stays visible for the rules
+            code = digits
         amounts: dict[str, float | None] = {}
         cells: dict[str, str] = {}
+        raw: dict[str, object] = {}
         for column in group.amount_columns:
             cells[column.key] = a1(r, column.index)
             amounts[column.key] = self._amount(r, column.index)
+            raw[column.key] = self.sheet.value(r, column.index)
         has_values = any(v is not None for v in amounts.values()) or any(
             self.sheet.value(r, c.index) not in (None, "") for c in group.amount_columns
         )
@@ -371,19 +379,20 @@ class _TableReader:
             self.problems.append(Problem(f"行「{key}」重复出现（duplicate row），未采用", a1(r, first), self.sheet.name))
             return None
         used.add(key)
-        return {"row": r + 1, "key": key, "code": code, "label": label, "amounts": amounts, "cells": cells}
+        return {"row": r + 1, "key": key, "code": code, "label": label, "amounts": amounts, "cells": cells, "raw": raw}
 
     def _blank_default_row(self, r: int, group: _Group) -> dict:
         cells = {c.key: a1(r, c.index) for c in group.amount_columns}
         amounts = {c.key: self._amount(r, c.index) for c in group.amount_columns}
-        return {"row": r + 1, "key": group.spec.default_row, "code": "", "label": "", "amounts": amounts, "cells": cells}
+        raw = {c.key: self.sheet.value(r, c.index) for c in group.amount_columns}
+        return {"row": r + 1, "key": group.spec.default_row, "code": "", "label": "", "amounts": amounts, "cells": cells, "raw": raw}
 
     def _class_entry(self, label: str):
         catalog = self.spec.catalogs.get("功能分类")
         return catalog.class_by_name.get(label) if catalog else None
 
-    def _label(self, r: int, group: _Group) -> tuple[str, str]:
-        """(科目编码, normalised label) of a data row in this block."""
+    def _label(self, r: int, group: _Group) -> tuple[str, str, str]:
+        """(科目编码, normalised label, all digits seen) of a data row in this block."""
         digits: list[str] = []
         words: list[str] = []
         for column in group.label_columns:
@@ -400,19 +409,19 @@ class _TableReader:
             code = digits[0]
         elif digits and len(digits[0]) == 3 and all(len(d) == 2 for d in digits[1:]) and len(digits) <= 3:
             code = "".join(digits)
-        return code, normalize_label("".join(words))
+        return code, normalize_label("".join(words)), "".join(digits)
 
     def _amount(self, r: int, c: int) -> float | None:
         if (r, c) in self.sheet.uncached_formulas:
             self.problems.append(
-                Problem("公式没有缓存值（formula without cached value），按空白处理；请在 Excel 中重新计算并保存", a1(r, c), self.sheet.name)
+                Problem("公式没有缓存值（formula without cached value），按空白处理；请在 Excel 中重新计算并保存", a1(r, c), self.sheet.name, "formula")
             )
             return None
         value = self.sheet.value(r, c)
         try:
             return parse_amount(value)
         except NotANumber:
-            self.problems.append(Problem(f"「{value}」不是数字（not a number）", a1(r, c), self.sheet.name))
+            self.problems.append(Problem(f"「{value}」不是数字（not a number）", a1(r, c), self.sheet.name, "value"))
             return None
 
     def _block(self, group: _Group, records: list[dict]) -> Block | None:
@@ -430,8 +439,9 @@ class _TableReader:
             index=index,
         )
         cells = pd.DataFrame({k: [rec["cells"][k] for rec in records] for k in keys}, index=index)
+        raw = pd.DataFrame({k: [rec["raw"][k] for rec in records] for k in keys}, index=index, dtype=object)
         letters = {c.key: column_letter(c.index) for c in group.amount_columns}
-        return Block(group.name, frame, cells, letters)
+        return Block(group.name, frame, cells, letters, raw)
 
     def _range(self, last_row: int, groups: list[_Group]) -> str:
         cols = [c.index for g in groups for c in g.columns] + [self.hit.col]
