@@ -54,6 +54,59 @@ def inspect(workbook: str, fmt: str, reader: str, year: int, catalogs: tuple[str
 
 
 @main.command()
+@click.argument("workbooks", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="把报告写入文件（默认输出到屏幕）")
+@click.option("--reader", type=click.Choice(["calamine", "openpyxl"]), default="calamine", show_default=True, help="读取引擎")
+@_YEAR
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False), help="使用自己的规则文件（TOML，格式同 data/<年度>/rules.toml）")
+@_CATALOG
+@click.option("--strict", is_flag=True, help="提示（warning）也视为不通过：有提示时退出码为 1")
+@click.option("--show-info", is_flag=True, help="同时列出在允许尾差内的差异（info）")
+def validate(
+    workbooks: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    reader: str,
+    year: int,
+    rules_file: str | None,
+    catalogs: tuple[str, ...],
+    strict: bool,
+    show_info: bool,
+) -> None:
+    """校验工作簿：表内、表间勾稽关系，科目编码与名称，空表说明。不会修改文件。
+
+    退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取（其余文件照常校验）。
+    """
+    from .io.readers import WorkbookReadError
+    from .report.findings import reports_json, reports_text
+    from .specs import SpecError
+    from .workbook import validate_workbook
+
+    reports, unreadable = [], False
+    for path in workbooks:
+        try:
+            reports.append(validate_workbook(path, reader=reader, year=year, catalogs=catalogs, rules_file=rules_file))
+        except WorkbookReadError as error:
+            click.echo(f"xlplugin: 错误：{error}", err=True)
+            unreadable = True
+        except SpecError as error:
+            _fail(str(error))
+    if fmt == "json":
+        text = json.dumps(reports_json(reports, show_info), ensure_ascii=False, indent=2)
+    else:
+        text = reports_text(reports, show_info)
+    if output:
+        from .io.files import write_text_atomically
+
+        write_text_atomically(Path(output), text + "\n")
+    elif text:
+        click.echo(text)
+    failing = any(r.count("error") or (strict and r.count("warning")) for r in reports)
+    sys.exit(2 if unreadable else 1 if failing else 0)
+
+
+@main.command()
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="输出文件（.xlsx）")
 @click.option("--unit", default="", help="单位名称（写入“编制单位”）")
 @_YEAR

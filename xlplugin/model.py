@@ -57,6 +57,12 @@ class Block:
     cells: pd.DataFrame
     columns: dict[str, str]  # amount column key → column letter
     raw: pd.DataFrame | None = None  # the amount cells as stored (text numbers, "待定" …), same shape as cells
+    label_column: str = ""  # letter of the first label/code column ('' when the block has none)
+
+    def label_cell(self, excel_row: int) -> str:
+        """Where a row's label (or, without label columns, its first amount) stands."""
+        letter = self.label_column or next(iter(self.columns.values()), "A")
+        return f"{letter}{excel_row}"
 
 
 @dataclass
@@ -115,6 +121,7 @@ class Inspection:
     missing: dict[str, str]  # canonical name → why it was not found
     sheets: list[str]
     problems: list[Problem] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # sentences anywhere in the workbook that may note an empty table
 
 
 ERROR, WARNING, INFO = "error", "warning", "info"

@@ -33,7 +33,7 @@ class CatalogEntry:
     aliases: tuple[str, ...] = ()  # other names seen in real publications (e.g. a former name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per loaded file
 class Catalog:
     kind: str
     source: str

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..specs import YearSpec, load_year
+from .files import file_mode
 from ..tables.layout import SheetLayout, sheet_layout
 from ..text import a1, column_letter
 
@@ -114,18 +115,10 @@ def save_atomically(book: Workbook, path: Path) -> Path:
     os.close(handle)
     try:
         book.save(temporary)
-        os.chmod(temporary, _file_mode(path))
+        os.chmod(temporary, file_mode(path))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
 
-
-def _file_mode(path: Path) -> int:
-    """The mode a new file would get (mkstemp makes 0600), or the replaced file's own."""
-    if path.exists():
-        return path.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask

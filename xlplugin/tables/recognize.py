@@ -68,7 +68,8 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
         for r, c in sorted(sheet.uncached_formulas):
             if (sheet.name, a1(r, c)) not in reported:
                 problems.append(Problem("公式没有缓存值（formula without cached value）；请在 Excel 中重新计算并保存", a1(r, c), sheet.name, "formula"))
-    return Inspection(path, reader, tables, missing, [s.name for s in sheets], problems)
+    texts = [v for s in sheets for row in s.rows for v in row if isinstance(v, str) and ("无" in v or "空表" in v) and len(v) < 500]
+    return Inspection(path, reader, tables, missing, [s.name for s in sheets], problems, texts)
 
 
 class _MergeMap:
@@ -441,7 +442,8 @@ class _TableReader:
         cells = pd.DataFrame({k: [rec["cells"][k] for rec in records] for k in keys}, index=index)
         raw = pd.DataFrame({k: [rec["raw"][k] for rec in records] for k in keys}, index=index, dtype=object)
         letters = {c.key: column_letter(c.index) for c in group.amount_columns}
-        return Block(group.name, frame, cells, letters, raw)
+        label = column_letter(group.label_columns[0].index) if group.label_columns else ""
+        return Block(group.name, frame, cells, letters, raw, label)
 
     def _range(self, last_row: int, groups: list[_Group]) -> str:
         cols = [c.index for g in groups for c in g.columns] + [self.hit.col]

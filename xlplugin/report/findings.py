@@ -1,0 +1,70 @@
+"""Renderings of validation findings: JSON for scripts (its shape is a contract), text for people."""
+
+from __future__ import annotations
+
+from ..model import ERROR, INFO, SEVERITY_LABEL, SEVERITY_ORDER, WARNING, Finding, WorkbookReport
+
+
+def shown(report: WorkbookReport, show_info: bool) -> list[Finding]:
+    return [f for f in report.findings if show_info or f.severity != INFO]
+
+
+def summary(report: WorkbookReport) -> dict:
+    return {
+        "errors": report.count(ERROR),
+        "warnings": report.count(WARNING),
+        "infos": report.count(INFO),
+        "rules_run": report.rules_run,
+    }
+
+
+def reports_json(reports: list[WorkbookReport], show_info: bool = False) -> dict:
+    """{"workbooks": [{path, unit, year, tables, findings, summary}]} — keep these keys."""
+    return {
+        "workbooks": [
+            {
+                "path": r.path,
+                "unit": r.unit,
+                "year": r.year,
+                "tables": {
+                    name: None if t is None else {"sheet": t.sheet, "range": t.range}
+                    for name, t in r.inspection.tables.items()
+                },
+                "findings": [f.as_dict() for f in shown(r, show_info)],
+                "summary": summary(r),
+            }
+            for r in reports
+        ]
+    }
+
+
+def reports_text(reports: list[WorkbookReport], show_info: bool = False) -> str:
+    return "\n\n".join(_workbook_text(r, show_info) for r in reports)
+
+
+def _workbook_text(report: WorkbookReport, show_info: bool) -> str:
+    lines = [f"工作簿：{report.path}（{report.unit or '单位未注明'}，{report.year} 年度）"]
+    findings = shown(report, show_info)
+    names = list(report.inspection.tables)
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.table, []).append(finding)
+    for name in sorted(groups, key=lambda n: names.index(n) if n in names else len(names)):
+        table = report.inspection.tables.get(name)
+        where = f"（工作表「{table.sheet}」{table.range}）" if table else ""
+        lines.append(f"【{name or '工作簿'}】{where}")
+        for finding in sorted(groups[name], key=lambda f: SEVERITY_ORDER[f.severity]):
+            cell = f"{finding.cell} " if finding.cell else ""
+            lines.append(f"  {SEVERITY_LABEL[finding.severity]} {finding.rule_id} {cell}{finding.message}")
+    lines.append(summary_line(report, show_info))
+    return "\n".join(lines)
+
+
+def summary_line(report: WorkbookReport, show_info: bool = False) -> str:
+    counts = summary(report)
+    verdict = "未通过" if counts["errors"] else ("通过（有提示）" if counts["warnings"] else "通过")
+    infos = f"尾差信息 {counts['infos']} 条" + ("" if show_info or not counts["infos"] else "（加 --show-info 查看）")
+    return (
+        f"合计：{report.path} — 错误 {counts['errors']} 个，提示 {counts['warnings']} 个，{infos}，"
+        f"执行规则 {counts['rules_run']} 条：{verdict}"
+    )

@@ -1,0 +1,1 @@
+"""The checks: pandera schemas per table and the cross-table rules of data/<year>/rules.toml."""

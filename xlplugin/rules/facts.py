@@ -1,0 +1,89 @@
+"""What the rules read: the recognised tables of one workbook, addressed by reference.
+
+A reference "T4|支出/本年支出合计|一般公共预算财政拨款" names table id | [block/]row key |
+column key; the row part "@类" stands for every 类 row (3-digit code) of the block.
+A row that the workbook's layout omits reads as nothing (no cell), which the rules
+treat as blank; a missing column or table makes the check skip (G-1 reports tables).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model import Inspection, RecognizedTable
+from ..specs import YearSpec
+from .tolerance import Operand, operand
+
+
+class Unavailable(Exception):
+    """A rule needs something this workbook does not have; the check is skipped."""
+
+
+class TableMissing(Unavailable):
+    """A rule needs a table the workbook does not have (G-1 reports it)."""
+
+
+class ColumnMissing(Unavailable):
+    """The table's layout has no such column (e.g. the expense-only 国有资本经营 table)."""
+
+
+@dataclass
+class Row:
+    """One row of one block, as the rules see it."""
+
+    table: RecognizedTable
+    block: str
+    excel_row: int
+    key: str
+    code: str
+    label: str
+
+    def operand(self, column: str, sign: int = 1) -> Operand | None:
+        part = self.table.blocks[self.block]
+        if column not in part.cells.columns:
+            return None
+        return operand(part.frame.at[self.excel_row, column], self.table.sheet, part.cells.at[self.excel_row, column], sign)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.key
+
+
+class Facts:
+    def __init__(self, inspection: Inspection, spec: YearSpec):
+        self.inspection = inspection
+        self.spec = spec
+        self.by_id: dict[str, RecognizedTable | None] = {t.id: inspection.tables.get(t.name) for t in spec.tables}
+        self.name_of = {t.id: t.name for t in spec.tables}
+
+    def table(self, table_id: str) -> RecognizedTable:
+        table = self.by_id.get(table_id)
+        if table is None:
+            raise TableMissing(table_id)
+        return table
+
+    def rows(self, table_id: str, block: str | None = None) -> list[Row]:
+        table = self.table(table_id)
+        result = []
+        for name, part in table.blocks.items():
+            if block is not None and not name.startswith(block):
+                continue
+            frame = part.frame
+            for excel_row, key, code, label in zip(frame.index, frame["key"], frame["code"], frame["label"]):
+                result.append(Row(table, name, int(excel_row), key, code, label))
+        return result
+
+    def resolve(self, reference: str) -> list[Operand]:
+        """The cells a reference names (raises TableMissing)."""
+        sign = -1 if reference.startswith("-") else 1
+        table_id, row_part, column = reference.lstrip("-").split("|")
+        block, _, key = row_part.rpartition("/")
+        table = self.table(table_id)
+        if not any(column in part.columns for name, part in table.blocks.items() if name.startswith(block)):
+            raise ColumnMissing(reference)
+        rows = self.rows(table_id, block or None)
+        if key == "@类":
+            chosen = [r for r in rows if len(r.code) == 3]
+        else:
+            chosen = [r for r in rows if r.key == key][:1]
+        return [o for o in (r.operand(column, sign) for r in chosen) if o is not None]

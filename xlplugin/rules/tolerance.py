@@ -1,0 +1,69 @@
+"""Rounding-aware comparison: interval arithmetic in the sense of XBRL Calculations 1.1.
+
+Each printed amount is rounded on its own from 元 to two decimals, so a printed value v
+stands for the interval [v − ½·10⁻ᵈ, v + ½·10⁻ᵈ].  An equation between printed cells is
+inconsistent only when the interval of one side and that of the other do not meet, i.e.
+when |difference| exceeds the sum of the half-widths of every printed cell involved:
+(n + 1) × 0.005 for a total and n printed parts.  A blank cell is an exact zero.
+(Arelle implements the same in ValidateXbrlCalcs.py; EBA calls it interval arithmetic.)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+DECIMALS = 2  # 万元 and 元 tables alike print two decimals
+HALF = 0.5 * 10**-DECIMALS
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class Operand:
+    """One cell read by a rule: its value (blank = 0), half-width, sign and where it is."""
+
+    value: float
+    half: float
+    sheet: str
+    cell: str
+    sign: int = 1
+
+    @property
+    def ref(self) -> str:
+        return f"{self.sheet}!{self.cell}"
+
+
+def operand(value: float | None, sheet: str, cell: str, sign: int = 1) -> Operand:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return Operand(0.0, 0.0, sheet, cell, sign)
+    return Operand(float(value), HALF, sheet, cell, sign)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    expected: float
+    actual: float
+    difference: float  # actual − expected
+    tolerance: float
+
+    @property
+    def broken(self) -> bool:
+        return abs(self.difference) > self.tolerance + _EPSILON
+
+    @property
+    def exact(self) -> bool:
+        return abs(self.difference) <= _EPSILON
+
+
+def compare(actual: list[Operand], expected: list[Operand]) -> Comparison:
+    """Σ actual against Σ expected (signed), with the interval tolerance of every cell read."""
+    left = sum(o.sign * o.value for o in actual)
+    right = sum(o.sign * o.value for o in expected)
+    tolerance = sum(o.half for o in actual) + sum(o.half for o in expected)
+    return Comparison(round(right, 6), round(left, 6), round(left - right, 6), round(tolerance, 6))
+
+
+def exceeds(left: list[Operand], right: list[Operand]) -> Comparison | None:
+    """The comparison when Σ left is certainly greater than Σ right, else None."""
+    result = compare(left, right)
+    return result if result.difference > result.tolerance + _EPSILON else None

@@ -1,0 +1,93 @@
+"""Validate one recognised workbook against the year's rule catalogue.
+
+The catalogue is data (data/<year>/rules.toml, or the user's own file with --rules);
+each rule names a kind (checks.py or the pandera schemas in schemas.py) and its
+parameters.  The result is one list of Findings, which every report renders.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+from ..model import SEVERITY_ORDER, Finding, Inspection, WorkbookReport
+from ..specs import DATA_DIR, SpecError, YearSpec
+from .checks import KINDS, Rule
+from .facts import Facts, Unavailable
+from .schemas import SCHEMA_KINDS, schema_findings
+
+_SEVERITIES = {"error", "warning", "info"}
+_RULE_FIELDS = {"id", "severity", "kind", "message", "source"}
+
+
+def load_rules(year: int, path: str | Path | None = None) -> tuple[Rule, ...]:
+    """The rule catalogue of `year`, or of the file `path`."""
+    return _load_rules(str(path) if path else str(DATA_DIR / str(year) / "rules.toml"))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_rules(path: str) -> tuple[Rule, ...]:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SpecError(f"{path}: 无法读取规则文件（cannot read rules）：{error.strerror}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"{path}: 规则文件格式错误（invalid TOML）：{error}") from error
+    rules = []
+    for number, raw in enumerate(data.get("rule", []), start=1):
+        missing = _RULE_FIELDS - set(raw)
+        if missing:
+            raise SpecError(f"{path}: 第 {number} 条规则缺少 {'、'.join(sorted(missing))}（missing fields）")
+        if raw["severity"] not in _SEVERITIES:
+            raise SpecError(f"{path}: 规则 {raw['id']} 的 severity 应为 error/warning/info（bad severity）")
+        if raw["kind"] not in KINDS and raw["kind"] not in SCHEMA_KINDS:
+            raise SpecError(f"{path}: 规则 {raw['id']} 的 kind「{raw['kind']}」未知（unknown kind）")
+        params = {k: v for k, v in raw.items() if k not in _RULE_FIELDS}
+        rules.append(Rule(raw["id"], raw["severity"], raw["kind"], raw["message"], raw["source"], params))
+    return tuple(rules)
+
+
+def validate_inspection(inspection: Inspection, spec: YearSpec, rules: tuple[Rule, ...]) -> WorkbookReport:
+    facts = Facts(inspection, spec)
+    findings: list[Finding] = []
+    ran: set[str] = set()
+    for rule in rules:
+        if rule.kind in SCHEMA_KINDS:
+            continue
+        try:
+            result = KINDS[rule.kind](rule, facts)
+        except Unavailable:
+            result = None
+        if result is not None:
+            ran.add(rule.id)
+            findings.extend(result)
+    schema_rules = [r for r in rules if r.kind in SCHEMA_KINDS]
+    for table in inspection.tables.values():
+        if table is not None:
+            found, ids = schema_findings(table, spec, schema_rules)
+            findings.extend(found)
+            ran |= ids
+    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], _table_order(spec, f.table), f.sheet, _cell_order(f.cell), f.rule_id))
+    return WorkbookReport(inspection.path, _unit_name(inspection), _year(inspection, spec), inspection, findings, len(ran))
+
+
+def _table_order(spec: YearSpec, name: str) -> int:
+    names = spec.table_names
+    return names.index(name) if name in names else len(names)
+
+
+def _cell_order(cell: str) -> tuple[int, str]:
+    letters = cell.rstrip("0123456789")
+    digits = cell[len(letters) :]
+    return (int(digits) if digits else 0, letters)
+
+
+def _unit_name(inspection: Inspection) -> str:
+    names = Counter(t.unit_name for t in inspection.tables.values() if t is not None and t.unit_name)
+    return names.most_common(1)[0][0] if names else ""
+
+
+def _year(inspection: Inspection, spec: YearSpec) -> int:
+    return spec.year
