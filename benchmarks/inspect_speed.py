@@ -38,8 +38,8 @@ def main() -> None:
     read_workbook(args.workbook)  # warm the imports
     print(f"workbook: {args.workbook} ({args.workbook.stat().st_size / 1024:.0f} KiB), median of {args.runs} runs")
     for reader in ("calamine", "openpyxl"):
-        read = median_ms(lambda: read_workbook(args.workbook, reader), args.runs)
-        total = median_ms(lambda: recognize(read_workbook(args.workbook, reader), spec), args.runs)
+        read = median_ms(lambda reader=reader: read_workbook(args.workbook, reader), args.runs)
+        total = median_ms(lambda reader=reader: recognize(read_workbook(args.workbook, reader), spec), args.runs)
         print(f"{reader:9s}  inspect {total:7.1f} ms   (read alone {read:6.1f} ms, recognition {total - read:6.1f} ms)")
 
 

@@ -16,9 +16,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..specs import YearSpec, load_year
-from .files import file_mode
 from ..tables.layout import SheetLayout, sheet_layout
 from ..text import a1, column_letter
+from .files import file_mode
 
 FONT = "宋体"
 AMOUNT_FORMAT = "#,##0.00"
