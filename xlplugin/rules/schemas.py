@@ -76,12 +76,12 @@ def _name_matches(catalog: Catalog, confidences: frozenset[str]):
 @functools.lru_cache(maxsize=256)
 def _amount_schemas(columns: tuple[str, ...], number_rule: str, negative_rule: str) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
     raw = pa.DataFrameSchema(
-        {c: pa.Column(object, nullable=True, checks=[pa.Check(_is_amount, element_wise=True, name=number_rule)]) for c in columns}
+        {c: pa.Column(object, nullable=True, checks=[pa.Check(_is_amount, element_wise=True, name=number_rule, error=number_rule)]) for c in columns}
         if number_rule
         else {}
     )
     numbers = pa.DataFrameSchema(
-        {c: pa.Column(float, nullable=True, checks=[pa.Check.ge(0, name=negative_rule)]) for c in columns} if negative_rule else {}
+        {c: pa.Column(float, nullable=True, checks=[pa.Check.ge(0, name=negative_rule, error=negative_rule)]) for c in columns} if negative_rule else {}
     )
     return raw, numbers
 
@@ -91,13 +91,13 @@ def _code_schema(catalog: Catalog, rules: tuple[tuple[str, str, frozenset[str]],
     column_checks, frame_checks = [], []
     for rule_id, kind, confidences in rules:
         if kind == "schema_code_format":
-            column_checks.append(pa.Check.str_matches(CODE_PATTERN, name=rule_id))
+            column_checks.append(pa.Check.str_matches(CODE_PATTERN, name=rule_id, error=rule_id))
         elif kind == "schema_code_parent":
-            column_checks.append(pa.Check(_parent_ok, name=rule_id))
+            column_checks.append(pa.Check(_parent_ok, name=rule_id, error=rule_id))
         elif kind == "schema_code_known":
-            column_checks.append(pa.Check.isin(sorted(catalog.entries), name=rule_id))
+            column_checks.append(pa.Check.isin(sorted(catalog.entries), name=rule_id, error=rule_id))
         elif kind == "schema_code_name":
-            frame_checks.append(pa.Check(_name_matches(catalog, confidences), name=rule_id))
+            frame_checks.append(pa.Check(_name_matches(catalog, confidences), name=rule_id, error=rule_id))
     return pa.DataFrameSchema({"code": pa.Column(str, checks=column_checks)}, checks=frame_checks)
 
 
@@ -107,8 +107,14 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
     try:
         schema.validate(frame, lazy=True)
     except SchemaErrors as errors:
-        return errors.failure_cases
+        cases = errors.failure_cases
+        return cases[cases["check"].isin(_rule_ids(schema))]  # dtype coercion notes are not findings
     return pd.DataFrame(columns=["check", "column", "index", "failure_case"])
+
+
+def _rule_ids(schema: pa.DataFrameSchema) -> set[str]:
+    checks = list(schema.checks) + [c for column in schema.columns.values() for c in column.checks]
+    return {c.error for c in checks}
 
 
 def schema_findings(table: RecognizedTable, spec: YearSpec, rules: list[Rule]) -> tuple[list[Finding], set[str]]:
