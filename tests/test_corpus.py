@@ -14,7 +14,7 @@ import tomllib
 import layouts
 import pytest
 from conftest import SAMPLE
-from corpus.build import cases, build
+from corpus.build import build, cases
 
 from xlplugin.specs import DATA_DIR, load_year
 from xlplugin.workbook import validate_workbook

@@ -1,0 +1,144 @@
+"""`xlplugin validate` as CI pipelines and people use it: exit codes, the JSON contract, text, options."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import openpyxl
+from conftest import SAMPLE, TEMPLATE, run_cli
+
+from xlplugin.specs import DATA_DIR, load_year
+
+NAMES = load_year(2024).table_names
+FINDING_KEYS = {"rule_id", "severity", "table", "sheet", "cell", "related_cells", "expected", "actual", "difference", "tolerance", "message"}
+
+
+def _broken(tmp_path: Path) -> Path:
+    """The sample with 表五 2080101 行政运行 基本支出 one 万元 too high."""
+    path = tmp_path / "有错.xlsx"
+    shutil.copy(SAMPLE, path)
+    book = openpyxl.load_workbook(path)
+    book["一般公共预算财政拨款支出决算表"]["D10"] = 494.92
+    book.save(path)
+    return path
+
+
+def test_the_sample_passes_with_exit_0():
+    result = run_cli("validate", str(SAMPLE))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith(f"合计：{SAMPLE} — 错误 0 个，提示 0 个")
+    assert "通过" in result.stdout
+
+
+def test_json_has_exactly_the_contract_shape(tmp_path):
+    result = run_cli("validate", str(_broken(tmp_path)), str(SAMPLE), "--format", "json")
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert set(data) == {"workbooks"}
+    broken, sample = data["workbooks"]
+    for workbook in (broken, sample):
+        assert set(workbook) == {"path", "unit", "year", "tables", "findings", "summary"}
+        assert workbook["unit"] == "乌鲁木齐市水磨沟区人力资源和社会保障局" and workbook["year"] == 2024
+        assert list(workbook["tables"]) == NAMES
+        assert all(set(t) == {"sheet", "range"} for t in workbook["tables"].values())
+        assert set(workbook["summary"]) == {"errors", "warnings", "infos", "rules_run"}
+    assert sample["findings"] == [] and sample["summary"]["errors"] == 0 and sample["summary"]["infos"] == 7
+    assert broken["summary"]["errors"] == len([f for f in broken["findings"] if f["severity"] == "error"]) > 0
+    h4 = next(f for f in broken["findings"] if f["rule_id"] == "H-4")
+    assert set(h4) == FINDING_KEYS
+    assert h4["table"] == "一般公共预算财政拨款支出决算表" and h4["cell"] == "C10"
+    assert h4["actual"] == 493.92 and h4["expected"] == 494.92 and h4["difference"] == -1.0 and h4["tolerance"] == 0.01
+    assert "一般公共预算财政拨款支出决算表!D10" in h4["related_cells"]
+    assert "493.92" in h4["message"] and "494.92" in h4["message"] and "-1.00" in h4["message"] and "0.01" in h4["message"]
+
+
+def test_text_groups_by_table_with_errors_first(tmp_path):
+    path = _broken(tmp_path)
+    book = openpyxl.load_workbook(path)
+    book["一般公共预算财政拨款支出决算表"]["E11"] = -1.0  # a warning (C-2) in the same table
+    book.save(path)
+    out = run_cli("validate", str(path)).stdout
+    lines = out.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("【一般公共预算财政拨款支出决算表】")))
+    group = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("  "):
+            break
+        group.append(line)
+    severities = [line.split()[0] for line in group]
+    assert severities == sorted(severities, key=lambda s: 0 if s.startswith("错误") else 1)
+    assert any(line.startswith("  错误（强制） H-4 C10 ") for line in group)
+    assert any(line.startswith("  提示 C-2 E11 ") for line in group)
+    assert lines[-1].startswith(f"合计：{path} — 错误 ") and lines[-1].endswith("未通过")
+
+
+def test_strict_counts_warnings(tmp_path):
+    path = tmp_path / "空表无说明.xlsx"
+    shutil.copy(TEMPLATE, path)
+    assert run_cli("validate", str(path)).returncode == 0
+    assert run_cli("validate", str(path), "--strict").returncode == 1
+
+
+def test_show_info_lists_the_rounding_differences():
+    hidden = run_cli("validate", str(SAMPLE), "--format", "json")
+    shown = run_cli("validate", str(SAMPLE), "--format", "json", "--show-info")
+    assert json.loads(hidden.stdout)["workbooks"][0]["findings"] == []
+    infos = json.loads(shown.stdout)["workbooks"][0]["findings"]
+    assert {f["rule_id"] for f in infos} >= {"T1-2", "H-3", "T4-2"} and {f["severity"] for f in infos} == {"info"}
+    t12 = next(f for f in infos if f["rule_id"] == "T1-2")
+    assert (t12["actual"], t12["expected"], t12["difference"], t12["tolerance"]) == (13580.78, 13580.77, 0.01, 0.02)
+
+
+def test_an_unreadable_input_is_exit_2_and_the_others_are_still_validated(tmp_path):
+    bad = tmp_path / "坏.xlsx"
+    bad.write_text("不是工作簿", encoding="utf-8")
+    result = run_cli("validate", str(bad), str(SAMPLE), "--format", "json")
+    assert result.returncode == 2
+    assert str(bad) in result.stderr and "not a workbook" in result.stderr
+    assert [w["path"] for w in json.loads(result.stdout)["workbooks"]] == [str(SAMPLE)]
+
+
+def test_output_file_is_written_and_the_workbook_is_not(tmp_path):
+    path = _broken(tmp_path)
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    report = tmp_path / "报告" / "result.json"
+    result = run_cli("validate", str(path), "--format", "json", "-o", str(report))
+    assert result.returncode == 1 and result.stdout == ""
+    assert json.loads(report.read_text(encoding="utf-8"))["workbooks"][0]["summary"]["errors"] > 0
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in report.parent.iterdir()) == ["result.json"]
+
+
+def test_a_users_rules_file_can_relevel_a_rule(tmp_path):
+    text = (DATA_DIR / "2024" / "rules.toml").read_text(encoding="utf-8")
+    relaxed = text.replace('id = "H-4"\nseverity = "error"', 'id = "H-4"\nseverity = "warning"')
+    assert relaxed != text
+    rules = tmp_path / "rules.toml"
+    rules.write_text(relaxed, encoding="utf-8")
+    path = _broken(tmp_path)
+    default = json.loads(run_cli("validate", str(path), "--format", "json").stdout)["workbooks"][0]["findings"]
+    custom = run_cli("validate", str(path), "--format", "json", "--rules", str(rules))
+    found = json.loads(custom.stdout)["workbooks"][0]["findings"]
+    assert next(f for f in default if f["rule_id"] == "H-4")["severity"] == "error"
+    assert next(f for f in found if f["rule_id"] == "H-4")["severity"] == "warning"
+
+
+def test_a_bad_rules_file_is_named(tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nid = "Z-1"\nseverity = "fatal"\nkind = "sum"\nmessage = "x"\nsource = "y"\n', encoding="utf-8")
+    result = run_cli("validate", str(SAMPLE), "--rules", str(rules))
+    assert result.returncode == 2 and str(rules) in result.stderr and "Z-1" in result.stderr
+
+
+def test_a_workbook_without_any_table_gets_an_error_per_table_and_a_hint(tmp_path):
+    path = tmp_path / "空白.xlsx"
+    book = openpyxl.Workbook()
+    book.active["A1"] = "本单位 2024 年度部门决算"
+    book.save(path)
+    result = run_cli("validate", str(path), "--format", "json")
+    assert result.returncode == 1
+    findings = json.loads(result.stdout)["workbooks"][0]["findings"]
+    assert sorted(f["table"] for f in findings if f["rule_id"] == "G-1" and f["table"]) == sorted(NAMES)
+    assert any("没有识别出任何一张表" in f["message"] for f in findings)
