@@ -37,12 +37,11 @@ class Row:
     key: str
     code: str
     label: str
+    amounts: dict[str, tuple[float, str]]  # column key → (value, A1 address)
 
     def operand(self, column: str, sign: int = 1) -> Operand | None:
-        part = self.table.blocks[self.block]
-        if column not in part.cells.columns:
-            return None
-        return operand(part.frame.at[self.excel_row, column], self.table.sheet, part.cells.at[self.excel_row, column], sign)
+        found = self.amounts.get(column)
+        return None if found is None else operand(found[0], self.table.sheet, found[1], sign)
 
     @property
     def name(self) -> str:
@@ -55,6 +54,7 @@ class Facts:
         self.spec = spec
         self.by_id: dict[str, RecognizedTable | None] = {t.id: inspection.tables.get(t.name) for t in spec.tables}
         self.name_of = {t.id: t.name for t in spec.tables}
+        self._rows: dict[str, list[tuple[str, list[Row]]]] = {}
 
     def table(self, table_id: str) -> RecognizedTable:
         table = self.by_id.get(table_id)
@@ -63,15 +63,24 @@ class Facts:
         return table
 
     def rows(self, table_id: str, block: str | None = None) -> list[Row]:
-        table = self.table(table_id)
-        result = []
-        for name, part in table.blocks.items():
-            if block is not None and not name.startswith(block):
-                continue
-            frame = part.frame
-            for excel_row, key, code, label in zip(frame.index, frame["key"], frame["code"], frame["label"]):
-                result.append(Row(table, name, int(excel_row), key, code, label))
-        return result
+        return [row for name, rows in self._blocks(table_id) for row in rows if block is None or name.startswith(block)]
+
+    def _blocks(self, table_id: str) -> list[tuple[str, list[Row]]]:
+        """Every block's rows as plain Python objects, built once per table."""
+        if table_id not in self._rows:
+            table = self.table(table_id)
+            blocks = []
+            for name, part in table.blocks.items():
+                frame, columns = part.frame, list(part.columns)
+                values = frame[columns].to_numpy().tolist()
+                cells = part.cells[columns].to_numpy().tolist()
+                rows = [
+                    Row(table, name, int(r), key, code, label, dict(zip(columns, zip(v, c))))
+                    for r, key, code, label, v, c in zip(frame.index, frame["key"], frame["code"], frame["label"], values, cells)
+                ]
+                blocks.append((name, rows))
+            self._rows[table_id] = blocks
+        return self._rows[table_id]
 
     def resolve(self, reference: str) -> list[Operand]:
         """The cells a reference names (raises TableMissing)."""
