@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..model import Inspection, RecognizedTable
 from ..specs import YearSpec
-from .tolerance import Operand, operand
+from .tolerance import Operand, half_width, operand
 
 
 class Unavailable(Exception):
@@ -38,10 +38,11 @@ class Row:
     code: str
     label: str
     amounts: dict[str, tuple[float, str]]  # column key → (value, A1 address)
+    half: float  # half-width of a printed value of this table
 
     def operand(self, column: str, sign: int = 1) -> Operand | None:
         found = self.amounts.get(column)
-        return None if found is None else operand(found[0], self.table.sheet, found[1], sign)
+        return None if found is None else operand(found[0], self.table.sheet, found[1], sign, self.half)
 
     @property
     def name(self) -> str:
@@ -69,13 +70,14 @@ class Facts:
         """Every block's rows as plain Python objects, built once per table."""
         if table_id not in self._rows:
             table = self.table(table_id)
+            parts = [(name, part, list(part.columns), part.frame[list(part.columns)].to_numpy().tolist()) for name, part in table.blocks.items()]
+            half = half_width(table.unit, [v for *_, values in parts for row in values for v in row])
             blocks = []
-            for name, part in table.blocks.items():
-                frame, columns = part.frame, list(part.columns)
-                values = frame[columns].to_numpy().tolist()
+            for name, part, columns, values in parts:
+                frame = part.frame
                 cells = part.cells[columns].to_numpy().tolist()
                 rows = [
-                    Row(table, name, int(r), key, code, label, dict(zip(columns, zip(v, c))))
+                    Row(table, name, int(r), key, code, label, dict(zip(columns, zip(v, c))), half)
                     for r, key, code, label, v, c in zip(frame.index, frame["key"], frame["code"], frame["label"], values, cells)
                 ]
                 blocks.append((name, rows))

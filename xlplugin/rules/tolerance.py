@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-DECIMALS = 2  # 万元 and 元 tables alike print two decimals
+DECIMALS = 2  # 万元 tables print two decimals; so do most 元 tables (分)
 HALF = 0.5 * 10**-DECIMALS
 _EPSILON = 1e-9
 
@@ -33,10 +33,18 @@ class Operand:
         return f"{self.sheet}!{self.cell}"
 
 
-def operand(value: float | None, sheet: str, cell: str, sign: int = 1) -> Operand:
+def operand(value: float | None, sheet: str, cell: str, sign: int = 1, half: float = HALF) -> Operand:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return Operand(0.0, 0.0, sheet, cell, sign)
-    return Operand(float(value), HALF, sheet, cell, sign)
+    return Operand(float(value), half, sheet, cell, sign)
+
+
+def half_width(unit: str, values: list[float]) -> float:
+    """½·10⁻ᵈ for a table: d = 2, except a 元 table printed in whole 元 (d = 0)."""
+    printed = [v for v in values if v == v]  # not NaN
+    if unit == "元" and printed and all(float(v).is_integer() for v in printed):
+        return 0.5
+    return HALF
 
 
 @dataclass(frozen=True)
