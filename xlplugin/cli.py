@@ -63,6 +63,10 @@ def inspect(workbook: str, fmt: str, reader: str, year: int, catalogs: tuple[str
 @_CATALOG
 @click.option("--strict", is_flag=True, help="提示（warning）也视为不通过：有提示时退出码为 1")
 @click.option("--show-info", is_flag=True, help="同时列出在允许尾差内的差异（info）")
+@click.option("--annotate", "annotate_to", type=click.Path(dir_okay=False), help="写出标注后的副本（单个工作簿）：问题单元格着色并加批注，首页为“审核结果”")
+@click.option("--annotate-dir", type=click.Path(file_okay=False), help="把每个工作簿的标注副本写到该文件夹（同名）")
+@click.option("--in-place", is_flag=True, help="直接标注原文件（旁边保留 .bak 备份）")
+@click.option("--allow-loss", is_flag=True, help="即使工作簿含有写入时会丢失的内容（图表、图片等）也写出标注文件")
 def validate(
     workbooks: tuple[str, ...],
     fmt: str,
@@ -73,6 +77,10 @@ def validate(
     catalogs: tuple[str, ...],
     strict: bool,
     show_info: bool,
+    annotate_to: str | None,
+    annotate_dir: str | None,
+    in_place: bool,
+    allow_loss: bool,
 ) -> None:
     """校验工作簿：表内、表间勾稽关系，科目编码与名称，空表说明。不会修改文件。
 
@@ -83,15 +91,20 @@ def validate(
     from .specs import SpecError
     from .workbook import validate_workbook
 
+    targets = _annotation_targets(workbooks, annotate_to, annotate_dir, in_place)
     reports, unreadable = [], False
     for path in workbooks:
         try:
-            reports.append(validate_workbook(path, reader=reader, year=year, catalogs=catalogs, rules_file=rules_file))
+            report = validate_workbook(path, reader=reader, year=year, catalogs=catalogs, rules_file=rules_file)
         except WorkbookReadError as error:
             click.echo(f"xlplugin: 错误：{error}", err=True)
             unreadable = True
+            continue
         except SpecError as error:
             _fail(str(error))
+        reports.append(report)
+        if targets:
+            unreadable |= not _annotate(report, Path(path), targets[path], in_place, allow_loss)
     if fmt == "json":
         text = json.dumps(reports_json(reports, show_info), ensure_ascii=False, indent=2)
     else:
@@ -104,6 +117,72 @@ def validate(
         click.echo(text)
     failing = any(r.count("error") or (strict and r.count("warning")) for r in reports)
     sys.exit(2 if unreadable else 1 if failing else 0)
+
+
+def _annotation_targets(workbooks, annotate_to, annotate_dir, in_place) -> dict[str, Path]:
+    """Where each workbook's annotated copy goes ({} when none is asked for)."""
+    chosen = sum(bool(x) for x in (annotate_to, annotate_dir, in_place))
+    if chosen > 1:
+        _fail("--annotate、--annotate-dir、--in-place 只能选一个（choose one）")
+    if annotate_to:
+        if len(workbooks) != 1:
+            _fail("--annotate 只能用于一个工作簿；多个工作簿请用 --annotate-dir（use --annotate-dir）")
+        return {workbooks[0]: Path(annotate_to)}
+    if annotate_dir:
+        folder = Path(annotate_dir)
+        return {w: folder / Path(w).name for w in workbooks}
+    if in_place:
+        return {w: Path(w) for w in workbooks}
+    return {}
+
+
+def _annotate(report, source: Path, target: Path, in_place: bool, allow_loss: bool) -> bool:
+    from .io.annotate import AnnotateRefused, annotate_file, keep_backup
+    from .marks import plan_marks
+
+    if target.resolve() == source.resolve() and not in_place:
+        click.echo(f"xlplugin: 错误：{target}: 标注副本不能覆盖原文件；如需直接标注原文件请加 --in-place（would overwrite the original）", err=True)
+        return False
+    try:
+        backup = keep_backup(source) if in_place else None
+        annotate_file(source, target, plan_marks(report), accept_loss=allow_loss)
+    except AnnotateRefused as error:
+        click.echo(f"xlplugin: 错误：{error}", err=True)
+        return False
+    except OSError as error:
+        click.echo(f"xlplugin: 错误：{target}: 无法写入（cannot write）：{error.strerror or error}", err=True)
+        return False
+    note = f"（原文件备份：{backup}）" if backup else ""
+    click.echo(f"已写出标注文件：{target}{note}", err=True)
+    return True
+
+
+@main.command()
+@click.argument("workbook", type=click.Path())
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="写出清除标注后的文件")
+@click.option("--in-place", is_flag=True, help="直接清除原文件中的标注（旁边保留 .bak 备份）")
+@click.option("--allow-loss", is_flag=True, help="即使工作簿含有写入时会丢失的内容也写出")
+def clear(workbook: str, output: str | None, in_place: bool, allow_loss: bool) -> None:
+    """清除 xlplugin 的标注：恢复单元格原来的底色和批注，删除“审核结果”页。"""
+    from .io.annotate import AnnotateRefused, clear_file, keep_backup
+    from .io.readers import WorkbookReadError, check_workbook_file
+
+    source = Path(workbook)
+    if bool(output) == in_place:
+        _fail("请给出 -o 输出文件，或用 --in-place 直接清除原文件（give -o or --in-place）")
+    target = source if in_place else Path(output)
+    if not in_place and target.resolve() == source.resolve():
+        _fail(f"{target}: 输出文件不能是原文件；如需直接清除原文件请加 --in-place（would overwrite the original）")
+    try:
+        check_workbook_file(source)
+        backup = keep_backup(source) if in_place else None
+        clear_file(source, target, accept_loss=allow_loss)
+    except (WorkbookReadError, AnnotateRefused) as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"{target}: 无法写入（cannot write）：{error.strerror or error}")
+    note = f"（原文件备份：{backup}）" if backup else ""
+    click.echo(f"已清除标注：{target}{note}")
 
 
 @main.command()

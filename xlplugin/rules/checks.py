@@ -170,7 +170,7 @@ def check_hierarchy(rule: Rule, facts: Facts) -> list[Finding] | None:
                     continue
                 ran = True
                 parts = [o for o in (c.operand(column) for c in children) if o is not None]
-                found = _equation(rule, table.name, head, parts, row=parent.name if not parent.code else f"{parent.code} {parent.label}", column=column)
+                found = _equation(rule, table.name, head, parts, row=parent.name, column=column)
                 if found:
                     findings.append(found)
     return findings if ran else None
@@ -201,7 +201,7 @@ def check_match_rows(rule: Rule, facts: Facts) -> list[Finding] | None:
                 continue
             here = a or b
             row = left or right
-            name = f"{row.code} {row.label}".strip() if row.code else row.name
+            name = row.name
             if less_or_equal:
                 if a is None or b is None and a.half == 0:
                     continue

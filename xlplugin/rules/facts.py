@@ -46,7 +46,7 @@ class Row:
 
     @property
     def name(self) -> str:
-        return self.label or self.key
+        return f"{self.code} {self.label}".strip() if self.code else (self.label or self.key)
 
 
 class Facts:

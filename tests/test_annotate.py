@@ -1,0 +1,231 @@
+"""Marks in the workbook file: the annotated copy, clearing it, and never losing anything."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import zipfile
+from pathlib import Path
+
+import layouts
+import openpyxl
+import pytest
+from conftest import SAMPLE, run_cli
+from openpyxl.chart import BarChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
+from test_template import workbook_content
+
+from xlplugin.marks import FILLS, RELATED_FILLS, RESULT_SHEET, UNDO_SHEET
+from xlplugin.workbook import validate_workbook
+
+T1, T5 = "收入支出决算总表", "一般公共预算财政拨款支出决算表"
+XLWINGS_XLSM = Path(openpyxl.__file__).parent.parent / "xlwings" / "quickstart.xlsm"
+
+
+def _broken(path: Path) -> Path:
+    """The sample with one error in 表五 (2080101 基本支出 +1) and a negative 其他收入 in 表一,
+    and a note and a fill of the user's own on cells that will be marked."""
+    shutil.copy(SAMPLE, path)
+    book = openpyxl.load_workbook(path)
+    book[T5]["D10"] = 494.92
+    book[T1]["B14"] = -5.0
+    book[T5]["C10"].comment = Comment("请财务科核对", "张会计")
+    book[T5]["C10"].fill = PatternFill("solid", fgColor="DDEBF7")
+    book.save(path)
+    return path
+
+
+def _marked(path: Path, out: Path, *extra: str):
+    result = run_cli("validate", str(path), "--annotate", str(out), *extra)
+    assert out.exists(), result.stderr
+    return result
+
+
+def test_failing_cells_get_fills_and_notes_and_related_cells_a_lighter_mark(tmp_path):
+    source = _broken(tmp_path / "单位.xlsx")
+    out = tmp_path / "标注.xlsx"
+    result = _marked(source, out)
+    assert result.returncode == 1 and "已写出标注文件" in result.stderr
+    book = openpyxl.load_workbook(out)
+    t5 = book[T5]
+    assert t5["C10"].fill.fgColor.rgb.endswith(FILLS["error"])  # H-4 at C10
+    assert t5["D10"].fill.fgColor.rgb.endswith(FILLS["warning"])  # X-8 at D10 (and read by H-4)
+    assert t5["E10"].fill.fgColor.rgb.endswith(RELATED_FILLS["error"])  # read by H-4
+    assert book[T1]["B14"].fill.fgColor.rgb.endswith(FILLS["error"])
+    note = t5["C10"].comment.text
+    assert note.startswith("【xlplugin 审核】") and "H-4" in note
+    assert "期望值 494.92；实际值 493.92；差额 -1.00；允许尾差 0.01" in note
+    assert note.endswith("——原批注——\n请财务科核对")  # the user's own note is still readable
+    assert t5["B10"].fill.fill_type is None  # an unrelated cell is untouched
+
+
+def test_the_result_sheet_lists_every_finding_with_links(tmp_path):
+    source = _broken(tmp_path / "单位.xlsx")
+    out = tmp_path / "标注.xlsx"
+    _marked(source, out)
+    report = validate_workbook(source)
+    shown = [f for f in report.findings if f.severity != "info"]
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[0] == RESULT_SHEET and book.active.title == RESULT_SHEET
+    assert book[UNDO_SHEET].sheet_state == "veryHidden"
+    ws = book[RESULT_SHEET]
+    rows = list(ws.iter_rows(values_only=True))
+    header = rows.index(("序号", "级别", "规则", "表", "单元格", "说明", "期望值", "实际值", "差额"))
+    listed = [r for r in rows[header + 1 :] if r[0] is not None]
+    assert [(r[2], r[4]) for r in listed] == [(f.rule_id, f"{f.sheet}!{f.cell}") for f in shown]
+    assert ws.freeze_panes == f"A{header + 2}" and ws.auto_filter.ref == f"A{header + 1}:I{header + 1 + len(listed)}"
+    assert rows[1][0] == "错误（强制，必须改正）4 个：收入支出决算总表 2；一般公共预算财政拨款支出决算表 2"
+    for r in range(header + 2, header + 2 + len(listed)):
+        cell = ws.cell(r, 5)
+        sheet, _, address = cell.value.rpartition("!")
+        assert cell.hyperlink.location == f"'{sheet}'!{address}"
+
+
+def test_a_table_that_was_not_found_is_named_on_the_result_sheet(tmp_path):
+    source = tmp_path / "缺表.xlsx"
+    shutil.copy(SAMPLE, source)
+    book = openpyxl.load_workbook(source)
+    del book["财政拨款“三公”经费支出决算表"]
+    book.save(source)
+    out = tmp_path / "标注.xlsx"
+    _marked(source, out)
+    lines = [r[0] for r in openpyxl.load_workbook(out)[RESULT_SHEET].iter_rows(values_only=True) if r[0]]
+    assert any(str(line).startswith("未找到（未校验）：财政拨款“三公”经费支出决算表") for line in lines)
+
+
+def test_annotate_then_clear_gives_back_the_original(tmp_path):
+    source = _broken(tmp_path / "单位.xlsx")
+    marked, cleared = tmp_path / "标注.xlsx", tmp_path / "清除.xlsx"
+    _marked(source, marked)
+    result = run_cli("clear", str(marked), "-o", str(cleared))
+    assert result.returncode == 0, result.stderr
+    assert workbook_content(cleared) == workbook_content(source)
+    book = openpyxl.load_workbook(cleared)
+    assert book[T5]["C10"].comment.text == "请财务科核对" and book[T5]["C10"].comment.author == "张会计"
+    assert book.active.title == openpyxl.load_workbook(source).active.title
+
+
+@pytest.mark.parametrize("name", ["shanghai", "one_sheet"])
+def test_round_trip_on_other_layouts(tmp_path, name):
+    source = tmp_path / f"{name}.xlsx"
+    layouts.build(name, source)
+    book = openpyxl.load_workbook(source)
+    first = book.worksheets[0]
+    first["B8"] = -1.0  # something to mark
+    book.save(source)
+    marked, cleared = tmp_path / "m.xlsx", tmp_path / "c.xlsx"
+    _marked(source, marked)
+    assert run_cli("clear", str(marked), "-o", str(cleared)).returncode == 0
+    assert workbook_content(cleared) == workbook_content(source)
+
+
+def test_annotating_twice_equals_annotating_once(tmp_path):
+    source = _broken(tmp_path / "单位.xlsx")
+    once, twice = tmp_path / "一次.xlsx", tmp_path / "两次.xlsx"
+    _marked(source, once)
+    _marked(once, twice)
+    assert workbook_content(twice) == workbook_content(once)
+    book = openpyxl.load_workbook(twice)
+    assert book.sheetnames.count(RESULT_SHEET) == 1
+    assert book[T5]["C10"].comment.text.count("【xlplugin 审核】") == 1
+
+
+def test_the_original_is_never_modified(tmp_path):
+    source = _broken(tmp_path / "单位.xlsx")
+    before = hashlib.sha256(source.read_bytes()).hexdigest(), source.stat().st_mtime_ns
+    _marked(source, tmp_path / "标注.xlsx")
+    assert (hashlib.sha256(source.read_bytes()).hexdigest(), source.stat().st_mtime_ns) == before
+    result = run_cli("validate", str(source), "--annotate", str(source))
+    assert result.returncode == 2 and "不能覆盖原文件" in result.stderr
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before[0]
+
+
+def test_in_place_keeps_a_backup(tmp_path):
+    source = _broken(tmp_path / "单位.xlsx")
+    original = source.read_bytes()
+    result = run_cli("validate", str(source), "--in-place")
+    assert result.returncode == 1
+    assert (tmp_path / "单位.bak.xlsx").read_bytes() == original
+    assert RESULT_SHEET in openpyxl.load_workbook(source).sheetnames
+    assert run_cli("clear", str(source), "--in-place").returncode == 0
+    assert workbook_content(source) == workbook_content(tmp_path / "单位.bak.xlsx")
+
+
+def test_annotate_dir_writes_one_copy_per_workbook(tmp_path):
+    a = _broken(tmp_path / "甲单位.xlsx")
+    b = tmp_path / "乙单位.xlsx"
+    shutil.copy(SAMPLE, b)
+    out = tmp_path / "标注"
+    result = run_cli("validate", str(a), str(b), "--annotate-dir", str(out))
+    assert result.returncode == 1
+    assert sorted(p.name for p in out.iterdir()) == ["乙单位.xlsx", "甲单位.xlsx"]
+    clean = openpyxl.load_workbook(out / "乙单位.xlsx")
+    assert clean.sheetnames[0] == RESULT_SHEET
+    assert str(clean[RESULT_SHEET]["A2"].value).startswith("错误（强制，必须改正）0 个")
+
+
+def test_xlsm_keeps_its_vba_project_byte_for_byte(tmp_path):
+    source = tmp_path / "宏.xlsm"
+    book = openpyxl.load_workbook(_broken(tmp_path / "单位.xlsx"))
+    book.vba_archive = zipfile.ZipFile(XLWINGS_XLSM)  # a real VBA project, from xlwings' quickstart workbook
+    book.save(source)
+    vba = zipfile.ZipFile(source).read("xl/vbaProject.bin")
+    assert vba == zipfile.ZipFile(XLWINGS_XLSM).read("xl/vbaProject.bin")
+    marked, cleared = tmp_path / "标注.xlsm", tmp_path / "清除.xlsm"
+    _marked(source, marked)
+    assert zipfile.ZipFile(marked).read("xl/vbaProject.bin") == vba
+    assert run_cli("clear", str(marked), "-o", str(cleared)).returncode == 0
+    assert zipfile.ZipFile(cleared).read("xl/vbaProject.bin") == vba
+    assert b"macroEnabled" in zipfile.ZipFile(marked).read("[Content_Types].xml")
+
+
+def test_content_openpyxl_would_drop_is_not_lost_silently(tmp_path):
+    source = _broken(tmp_path / "图表.xlsx")
+    book = openpyxl.load_workbook(source)
+    chart = BarChart()
+    chart.add_data(Reference(book[T5], min_col=3, min_row=7, max_row=12))
+    book[T5].add_chart(chart, "H2")
+    book.save(source)
+    out = tmp_path / "标注.xlsx"
+    result = run_cli("validate", str(source), "--annotate", str(out))
+    assert result.returncode == 2 and not out.exists()
+    assert "图表" in result.stderr and "--allow-loss" in result.stderr
+    assert run_cli("validate", str(source), "--annotate", str(out), "--allow-loss").returncode == 1 and out.exists()
+
+
+def test_values_are_never_changed(tmp_path):
+    source = _broken(tmp_path / "单位.xlsx")
+    out = tmp_path / "标注.xlsx"
+    _marked(source, out)
+    original, marked = openpyxl.load_workbook(source), openpyxl.load_workbook(out)
+    for ws in original.worksheets:
+        assert [[c.value for c in row] for row in ws.iter_rows()] == [[c.value for c in row] for row in marked[ws.title].iter_rows()]
+
+
+def test_a_thousand_findings(tmp_path):
+    """1,000 broken rows in 表五: every one listed, linked and filled."""
+    source = tmp_path / "大表.xlsx"
+    shutil.copy(SAMPLE, source)
+    book = openpyxl.load_workbook(source)
+    ws = book[T5]
+    for i in range(1000):
+        r = 30 + i
+        ws.cell(r, 1, f"{2089000 + i}")
+        ws.cell(r, 2, f"测试项目{i}")
+        ws.cell(r, 3, 10.0)
+        ws.cell(r, 4, 4.0)
+        ws.cell(r, 5, 5.0)  # 10 ≠ 4 + 5: H-4 on every row
+    book.save(source)
+    out = tmp_path / "标注.xlsx"
+    _marked(source, out)
+    report = validate_workbook(source)
+    h4 = [f for f in report.findings if f.rule_id == "H-4"]
+    assert len(h4) == 1000
+    marked = openpyxl.load_workbook(out)
+    rows = list(marked[RESULT_SHEET].iter_rows(min_row=1))
+    linked = {(c.value, c.hyperlink.location) for row in rows for c in row[4:5] if c.hyperlink}
+    for finding in h4:
+        assert (f"{T5}!{finding.cell}", f"'{T5}'!{finding.cell}") in linked
+        assert marked[T5][finding.cell].fill.fgColor.rgb.endswith(FILLS["error"])
+    assert len([r for r in rows if isinstance(r[0].value, int)]) == len([f for f in report.findings if f.severity != "info"])

@@ -1,0 +1,225 @@
+"""Marks in a workbook file (openpyxl): the annotated copy, and clearing it again.
+
+annotate: every cell with a finding gets a fill by severity and a note (legacy comment,
+which Excel 2016 and WPS show); the cells it was compared with get a lighter fill; a
+first sheet 审核结果 lists every finding with a link to its cell.  What a mark replaced
+(the cell's fill and note, the active sheet) is kept in a very hidden sheet, so that
+`clear` restores the original even after the file has travelled, and annotating an
+annotated workbook replaces the old marks instead of piling up new ones.
+
+The source file is only read; outputs are written to a temporary file and renamed.
+A workbook with parts that openpyxl would drop (charts, pictures, form controls, …) is
+refused unless the caller accepts the loss, so that nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.fills import Fill
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.xml.functions import fromstring, tostring
+
+from ..marks import COLUMNS, LINK_COLUMN, NOTE_AUTHOR, NOTE_HEADER, RESULT_SHEET, UNDO_SHEET, USER_NOTE_HEADER, MarkPlan
+from ..text import column_letter
+
+# Parts of a package that openpyxl does not carry over when it saves a workbook.
+_DROPPED_PARTS = {
+    "xl/drawings/": "图片、图表或形状（drawings）",
+    "xl/charts/": "图表（charts）",
+    "xl/media/": "图片（media）",
+    "xl/slicers/": "切片器（slicers）",
+    "xl/timelines/": "日程表（timelines）",
+    "xl/ctrlProps/": "表单控件（form controls）",
+    "xl/activeX/": "ActiveX 控件（activeX）",
+    "xl/embeddings/": "嵌入对象（embeddings）",
+    "xl/threadedComments/": "新式批注（threaded comments）",
+}
+_DROPPED_EXTENSIONS = {
+    b"x14:conditionalFormatting": "扩展条件格式（如数据条，x14 conditional formatting）",
+    b"x14:dataValidation": "引用其他工作表的数据验证（x14 data validation）",
+    b"x14:sparklineGroup": "迷你图（sparklines）",
+}
+_SHEET_PART = re.compile(r"^xl/worksheets/sheet\d+\.xml$")
+
+
+class AnnotateRefused(Exception):
+    """The workbook has content the writer would lose; str() says what."""
+
+
+def at_risk(path: Path) -> list[str]:
+    """What saving this workbook with openpyxl would lose (empty when nothing)."""
+    found: list[str] = []
+    with zipfile.ZipFile(path) as package:
+        # legacy notes live in VML drawings, which openpyxl writes again from the notes
+        names = [n for n in package.namelist() if not n.endswith((".vml", ".vml.rels"))]
+        for prefix, label in _DROPPED_PARTS.items():
+            if any(n.startswith(prefix) for n in names) and label not in found:
+                found.append(label)
+        for name in names:
+            if _SHEET_PART.match(name):
+                xml = package.read(name)
+                for marker, label in _DROPPED_EXTENSIONS.items():
+                    if marker in xml and label not in found:
+                        found.append(label)
+    return found
+
+
+def annotate_file(source: Path, target: Path, plan: MarkPlan, accept_loss: bool = False) -> Path:
+    """Write `source` with the marks of `plan` to `target` (which may be `source` itself)."""
+    book = _load(source, accept_loss)
+    remove_marks(book)
+    undo = _undo_sheet(book)
+    undo.append(["active", book.index(book.active)])
+    done = set()
+    for mark in plan.cells.values():
+        if mark.sheet not in book.sheetnames:
+            continue
+        cell = _origin(book[mark.sheet], mark.cell)
+        if (mark.sheet, cell.coordinate) in done:  # two marks on one merged range: the first one counts
+            continue
+        done.add((mark.sheet, cell.coordinate))
+        comment = cell.comment
+        undo.append(
+            [
+                "cell",
+                mark.sheet,
+                cell.coordinate,
+                tostring(cell.fill.to_tree()).decode(),
+                comment.text if comment else None,
+                comment.author if comment else None,
+            ]
+        )
+        cell.fill = PatternFill("solid", fgColor=mark.fill)
+        if mark.note:
+            text = mark.note if comment is None else f"{mark.note}\n\n{USER_NOTE_HEADER}\n{comment.text}"
+            cell.comment = Comment(text, NOTE_AUTHOR, height=220, width=420)
+    _write_result_sheet(book, plan)
+    book.active = 0
+    return _save(book, target)
+
+
+def clear_file(source: Path, target: Path, accept_loss: bool = False) -> Path:
+    """Write `source` without xlplugin's marks to `target`."""
+    book = _load(source, accept_loss)
+    remove_marks(book)
+    return _save(book, target)
+
+
+def remove_marks(book: Workbook) -> None:
+    """Restore what the marks replaced and remove the 审核结果 and undo sheets."""
+    if UNDO_SHEET not in book.sheetnames:
+        if RESULT_SHEET in book.sheetnames and str(book[RESULT_SHEET]["A1"].value or "").startswith("xlplugin 审核结果"):
+            del book[RESULT_SHEET]
+        return
+    undo = book[UNDO_SHEET]
+    active = None
+    for values in undo.iter_rows(values_only=True):
+        row = (*values, None, None, None, None, None, None)  # trailing blanks are not stored
+        kind = row[0]
+        if kind == "active":
+            active = int(row[1])
+        elif kind == "cell" and row[1] in book.sheetnames:
+            cell = book[row[1]][row[2]]
+            cell.fill = Fill.from_tree(fromstring(row[3]))
+            text = _user_note(cell.comment)
+            cell.comment = Comment(row[4], row[5]) if row[4] is not None else None
+            if row[4] is None and text:  # a note the user wrote after the marks: keep it
+                cell.comment = Comment(text, "")
+    del book[UNDO_SHEET]
+    if RESULT_SHEET in book.sheetnames:
+        del book[RESULT_SHEET]
+    if active is not None and book.sheetnames:
+        book.active = min(active, len(book.sheetnames) - 1)
+
+
+def _user_note(comment: Comment | None) -> str:
+    """Text of a note that is not (or not only) ours."""
+    if comment is None:
+        return ""
+    if comment.text.startswith(NOTE_HEADER):
+        return ""
+    return comment.text
+
+
+def backup_path(path: Path) -> Path:
+    """原文件.bak.xlsx beside the original (numbered if taken)."""
+    candidate = path.with_name(f"{path.stem}.bak{path.suffix}")
+    number = 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}.bak{number}{path.suffix}")
+    return candidate
+
+
+def keep_backup(path: Path) -> Path:
+    backup = backup_path(path)
+    shutil.copy2(path, backup)
+    return backup
+
+
+def _load(path: Path, accept_loss: bool) -> Workbook:
+    lost = at_risk(path)
+    if lost and not accept_loss:
+        raise AnnotateRefused(
+            f"{path}: 工作簿含有写入时会丢失的内容：{'、'.join(lost)}。为避免丢失，未生成文件；"
+            "可在 Excel 中用“决算校验”选项卡标注，或加 --allow-loss 接受丢失（not written: content would be lost）"
+        )
+    return openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True, keep_links=True)
+
+
+def _save(book: Workbook, target: Path) -> Path:
+    from .template import save_atomically
+
+    return save_atomically(book, target)
+
+
+def _undo_sheet(book: Workbook):
+    sheet = book.create_sheet(UNDO_SHEET)
+    sheet.sheet_state = "veryHidden"
+    sheet.append(["xlplugin", "what the marks replaced; used by `xlplugin clear`"])
+    return sheet
+
+
+def _origin(sheet, address: str):
+    for merged in sheet.merged_cells.ranges:
+        if address in merged:
+            return sheet.cell(merged.min_row, merged.min_col)
+    return sheet[address]
+
+
+def _write_result_sheet(book: Workbook, plan: MarkPlan) -> None:
+    sheet = book.create_sheet(RESULT_SHEET, 0)
+    for line in plan.head:
+        sheet.append(line)
+    sheet["A1"].font = Font(bold=True, size=14)
+    first = plan.header_row + 1  # 1-based row of the findings header
+    for offset, row in enumerate(plan.rows):
+        r = first + offset
+        for c, value in enumerate(row.values, start=1):
+            cell = sheet.cell(r, c, value)
+            if isinstance(value, float):
+                cell.number_format = "#,##0.00"
+        if row.link:
+            link = sheet.cell(r, LINK_COLUMN + 1)
+            target = f"'{row.link[0]}'!{row.link[1]}"
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=target, display=str(link.value))
+            link.font = Font(color="0563C1", underline="single")
+    for c in range(1, len(COLUMNS) + 1):
+        sheet.cell(first, c).font = Font(bold=True)
+    last = first + len(plan.rows) - 1
+    sheet.auto_filter.ref = f"A{first}:{column_letter(len(COLUMNS) - 1)}{last}"
+    sheet.freeze_panes = f"A{first + 1}"
+    widths = {"序号": 6, "级别": 12, "规则": 7, "表": 30, "单元格": 34, "说明": 90, "期望值": 14, "实际值": 14, "差额": 12}
+    for c, name in enumerate(COLUMNS):
+        sheet.column_dimensions[column_letter(c)].width = widths[name]
+    for row in sheet.iter_rows(min_row=first + 1, max_row=last, min_col=6, max_col=6):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+

@@ -1,0 +1,136 @@
+"""What the marks in a workbook say, decided once for every writer (openpyxl copy, xlwings Book).
+
+From a validation report: which cells get which fill and note, and the rows of the
+审核结果 sheet.  The writers only put these into a workbook; they compute nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .model import ERROR, INFO, SEVERITY_LABEL, WARNING, Finding, WorkbookReport
+from .rules.checks import money
+
+RESULT_SHEET = "审核结果"
+UNDO_SHEET = "_xlplugin_undo"  # very hidden: what a mark replaced, so that `clear` works on a file that travelled
+NOTE_AUTHOR = "xlplugin"
+NOTE_HEADER = "【xlplugin 审核】"
+USER_NOTE_HEADER = "——原批注——"
+FILLS = {ERROR: "FFC7CE", WARNING: "FFEB9C"}
+RELATED_FILLS = {ERROR: "FDE9EC", WARNING: "FFF6D9"}  # lighter: the other side of a broken equation
+COLUMNS = ["序号", "级别", "规则", "表", "单元格", "说明", "期望值", "实际值", "差额"]
+LINK_COLUMN = COLUMNS.index("单元格")
+
+
+@dataclass
+class CellMark:
+    sheet: str
+    cell: str
+    severity: str
+    related: bool  # marked only because a finding elsewhere read it
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def fill(self) -> str:
+        return (RELATED_FILLS if self.related else FILLS)[self.severity]
+
+    @property
+    def note(self) -> str:
+        return "\n\n".join([NOTE_HEADER, *self.notes]) if self.notes else ""
+
+
+@dataclass
+class ResultRow:
+    values: list[object]
+    link: tuple[str, str] | None = None  # (sheet, cell) the 单元格 column jumps to
+
+
+@dataclass
+class MarkPlan:
+    cells: dict[tuple[str, str], CellMark]
+    head: list[list[object]]  # lines above the findings list: title, counts, tables not checked
+    rows: list[ResultRow]  # the findings list (header row first)
+
+    @property
+    def header_row(self) -> int:
+        """0-based row of the findings list's header on the 审核结果 sheet."""
+        return len(self.head)
+
+
+def note_text(finding: Finding) -> str:
+    lines = [f"[{SEVERITY_LABEL[finding.severity]}] {finding.rule_id} {finding.message}"]
+    if finding.expected is not None:
+        lines.append(
+            f"期望值 {money(finding.expected)}；实际值 {money(finding.actual)}；差额 {money(finding.difference)}；允许尾差 {money(finding.tolerance)}"
+        )
+    return "\n".join(lines)
+
+
+def plan_marks(report: WorkbookReport) -> MarkPlan:
+    findings = [f for f in report.findings if f.severity != INFO]
+    cells: dict[tuple[str, str], CellMark] = {}
+    rank = {ERROR: 0, WARNING: 1}
+    for finding in findings:
+        if not finding.cell:
+            continue
+        key = (finding.sheet, finding.cell)
+        mark = cells.get(key)
+        if mark is None:
+            mark = cells[key] = CellMark(finding.sheet, finding.cell, finding.severity, False)
+        elif rank[finding.severity] < rank[mark.severity]:
+            mark.severity = finding.severity
+        mark.notes.append(note_text(finding))
+    for finding in findings:
+        for ref in finding.related_cells:
+            sheet, _, cell = ref.rpartition("!")
+            key = (sheet, cell)
+            if key in cells:
+                if cells[key].related and rank[finding.severity] < rank[cells[key].severity]:
+                    cells[key].severity = finding.severity
+                continue
+            cells[key] = CellMark(sheet, cell, finding.severity, True)
+    return MarkPlan(cells, _head(report, findings), _rows(findings))
+
+
+def _head(report: WorkbookReport, findings: list[Finding]) -> list[list[object]]:
+    errors = [f for f in findings if f.severity == ERROR]
+    warnings = [f for f in findings if f.severity == WARNING]
+    head: list[list[object]] = [
+        [f"xlplugin 审核结果：{report.unit or report.path}（{report.year} 年度规则，执行 {report.rules_run} 条）"],
+        [f"错误（强制，必须改正）{len(errors)} 个：{_per_table(errors)}"],
+        [f"提示（须核实或说明）{len(warnings)} 个：{_per_table(warnings)}"],
+    ]
+    for name, reason in report.inspection.missing.items():
+        head.append([f"未找到（未校验）：{name} — {reason}"])
+    head.append([])
+    return head
+
+
+def _per_table(findings: list[Finding]) -> str:
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.table or "工作簿"] = counts.get(finding.table or "工作簿", 0) + 1
+    return "；".join(f"{name} {n}" for name, n in counts.items()) or "无"
+
+
+def _rows(findings: list[Finding]) -> list[ResultRow]:
+    rows = [ResultRow(list(COLUMNS))]
+    for number, finding in enumerate(findings, start=1):
+        where = f"{finding.sheet}!{finding.cell}" if finding.cell else ""
+        rows.append(
+            ResultRow(
+                [
+                    number,
+                    SEVERITY_LABEL[finding.severity],
+                    finding.rule_id,
+                    finding.table,
+                    where,
+                    finding.message,
+                    finding.expected,
+                    finding.actual,
+                    finding.difference,
+                ],
+                (finding.sheet, finding.cell) if finding.cell else None,
+            )
+        )
+    return rows
