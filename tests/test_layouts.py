@@ -54,3 +54,40 @@ def test_inspect_json_finds_all_nine_tables(built, name):
     tables = json.loads(result.stdout)["tables"]
     assert {k: v["sheet"] for k, v in tables.items()} == expected.sheets
     assert {v["unit"] for v in tables.values()} == {expected.unit}
+
+
+@pytest.mark.parametrize("name", layouts.LAYOUTS)
+def test_recognition_without_merge_information(built, name):
+    """An xlwings Book from Office.js carries values only: header spans must be inferred."""
+    from xlplugin.io.readers import read_workbook
+    from xlplugin.specs import load_year
+    from xlplugin.tables.recognize import recognize
+
+    path, expected = built[name]
+    sheets = read_workbook(path)
+    for sheet in sheets:
+        sheet.merges = []
+    result = recognize(sheets, load_year(2024), str(path))
+    assert result.missing == {}
+    for table_name, cells in expected.cells.items():
+        table = result.tables[table_name]
+        for (row_key, column_key), address in cells.items():
+            assert table.address(row_key, column_key) == address, (table_name, row_key, column_key)
+
+
+def test_sample_and_template_without_merge_information():
+    from conftest import SAMPLE, TEMPLATE
+
+    from xlplugin.io.readers import read_workbook
+    from xlplugin.specs import load_year
+    from xlplugin.tables.recognize import recognize
+
+    for path in (SAMPLE, TEMPLATE):
+        with_merges = recognize(read_workbook(path), load_year(2024), str(path))
+        sheets = read_workbook(path)
+        for sheet in sheets:
+            sheet.merges = []
+        without = recognize(sheets, load_year(2024), str(path))
+        for name, table in with_merges.tables.items():
+            for block, part in table.blocks.items():
+                assert without.tables[name].blocks[block].cells.equals(part.cells), (path.name, name, block)

@@ -265,10 +265,11 @@ class _TableReader:
         groups: list[_Group] = []
         current: _Group | None = None
         past_labels = False
+        grid = self._header_grid(header_rows, width)
         for c in range(width):
             path: list[str] = []
-            for r in header_rows:
-                token = self.vocab.token(self.merges.shown(r, c))
+            for tokens in grid:
+                token = tokens[c]
                 if token and (not path or path[-1] != token):
                     path.append(token)
             if not path:
@@ -295,6 +296,22 @@ class _TableReader:
             current.columns.append(_Column(c, path, role))
         self._assign_blocks(groups)
         return [g for g in groups if g.spec is not None]
+
+    def _header_grid(self, header_rows: list[int], width: int) -> list[list[str]]:
+        """Header labels by row and column, merged cells filled in.
+
+        A sheet read without merge information (an xlwings Book sent by Office.js) gets its
+        horizontal spans back: a blank header cell takes the label on its left when both
+        columns sit under the same labels above it (收入 over 项目 | 金额, 预算数 over six items).
+        """
+        grid = [[self.vocab.token(self.merges.shown(r, c)) for c in range(width)] for r in header_rows]
+        if self.sheet.merges:
+            return grid
+        for i, tokens in enumerate(grid):
+            for c in range(1, width):
+                if not tokens[c] and tokens[c - 1] and all(grid[j][c] == grid[j][c - 1] for j in range(i)):
+                    tokens[c] = tokens[c - 1]
+        return grid
 
     def _assign_blocks(self, groups: list[_Group]) -> None:
         specs = list(self.table.blocks)

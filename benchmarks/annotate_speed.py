@@ -1,0 +1,67 @@
+"""Annotate time next to openpyxl's own load + save of the same workbook (the ratio).
+
+    python benchmarks/annotate_speed.py [WORKBOOK] [--runs 10]
+
+Prints the median time of: openpyxl load + save; xlplugin annotate (load, restore old
+marks, write fills, notes and the 审核结果 sheet, save) given a finished validation; and
+the whole `validate --annotate` path (read, validate, annotate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import openpyxl
+
+from xlplugin.io.annotate import annotate_file
+from xlplugin.marks import plan_marks
+from xlplugin.workbook import validate_workbook
+
+SAMPLE = Path(__file__).resolve().parent.parent / "workbook_templates" / "sample_2024.xlsx"
+
+
+def median_ms(action, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def broken_copy(folder: Path) -> Path:
+    """The sample with a few errors, so that there is something to mark."""
+    path = folder / "broken.xlsx"
+    book = openpyxl.load_workbook(SAMPLE)
+    book["一般公共预算财政拨款支出决算表"]["D10"] = 494.92
+    book["收入支出决算总表"]["B14"] = -5.0
+    book.save(path)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workbook", nargs="?", type=Path)
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        source = args.workbook or broken_copy(folder)
+        out = folder / "out.xlsx"
+        report = validate_workbook(source)
+        plan = plan_marks(report)
+        baseline = median_ms(lambda: openpyxl.load_workbook(source).save(out), args.runs)
+        annotate = median_ms(lambda: annotate_file(source, out, plan), args.runs)
+        whole = median_ms(lambda: annotate_file(source, out, plan_marks(validate_workbook(source))), args.runs)
+        print(f"workbook: {source.name}, {len(plan.cells)} marked cells, median of {args.runs} runs")
+        print(f"openpyxl load + save        {baseline:7.1f} ms")
+        print(f"xlplugin annotate           {annotate:7.1f} ms   (ratio {annotate / baseline:.2f})")
+        print(f"validate + annotate         {whole:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
