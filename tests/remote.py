@@ -18,8 +18,8 @@ Sources the formats follow (xlwings 0.37.8 as installed in .venv):
   l. 1626-1642); sheet actions add ``sheet_position`` only (l. 1140-1148).
   Payload keys read: ``Book.__init__`` (l. 862-879, ``version``/``client``),
   ``Sheets.add`` (l. 1083-1124, the keys of a sheet entry), ``Sheet.used_range``
-  (l. 1441-1470), ``Range.note``/``add_note`` (l. 2028-2045), ``Name`` (l. 2959-3043),
-  values cleaning (``_clean_value_data_element`` l. 485-524: "" is empty, ISO
+  (l. 1442-1470), ``Range.note``/``add_note`` (l. 2029-2045), ``Name`` (l. 2959-3043),
+  values cleaning (``_clean_value_data_element`` l. 487-524: "" is empty, ISO
   strings ending in Z are datetimes, ``#DIV/0!`` etc. are errors).
 * Clients shipped in the package: ``xlwings/js/xlwings.ts`` (Office Scripts, payload
   l. 114-258, ``getRange`` = ``getRangeByIndexes(start_row, start_column, row_count,
@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-import xlwings
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.formula.translate import Translator
@@ -58,8 +57,16 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-# The remote engine refuses to build a Book without a license key.
+# xlwings registers its remote engine at import time, and only with a license key.
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+import xlwings  # noqa: E402
+
+if "remote" not in xlwings.engines.engines_by_name:  # xlwings was imported before the key was set
+    from xlwings.pro import _xlofficejs, _xlremote  # noqa: E402
+
+    xlwings.engines.add(xlwings.Engine(impl=_xlremote.engine))
+    xlwings.engines.add(xlwings.Engine(impl=_xlofficejs.engine))
+    xlwings.__pro__ = True
 
 __all__ = ["payload_from_file", "apply_actions", "REMOTE_ACTIONS", "SUPPORTED_ACTIONS"]
 
@@ -164,12 +171,10 @@ def _names(wb) -> list[dict]:
     def entry(dn, scope_ws):
         if dn.name.startswith("_xlnm.") or dn.is_reserved:
             return None
-        try:
-            dests = list(dn.destinations)
-        except Exception:
-            dests = []
-        if not dests:
-            return None  # a constant or a formula: Office.js NamedItemType isn't "Range"
+        if dn.type != "RANGE":
+            return None  # a constant or a formula: Office.js' NamedItemType isn't "Range"
+        # openpyxl strips the quotes around a sheet name but leaves '' doubled
+        dests = [(title.replace("''", "'"), ref) for title, ref in dn.destinations]
         if len(dests) == 1 and dests[0][0] in sheet_ix:
             sheet_index, address = sheet_ix[dests[0][0]], _strip_address(dests[0][1])
         else:

@@ -95,9 +95,10 @@ def annotate_file(source: Path, target: Path, plan: MarkPlan, accept_loss: bool 
                 tostring(cell.fill.to_tree()).decode(),
                 comment.text if comment else None,
                 comment.author if comment else None,
+                None,  # the note was replaced (the xlwings remote path writes "kept" when it left a note alone)
             ]
         )
-        cell.fill = PatternFill("solid", fgColor=mark.fill)
+        cell.fill = PatternFill("solid", fgColor="FF" + mark.fill)
         if mark.note:
             text = mark.note if comment is None else f"{mark.note}\n\n{USER_NOTE_HEADER}\n{comment.text}"
             cell.comment = Comment(text, NOTE_AUTHOR, height=220, width=420)
@@ -122,13 +123,15 @@ def remove_marks(book: Workbook) -> None:
     undo = book[UNDO_SHEET]
     active = None
     for values in undo.iter_rows(values_only=True):
-        row = (*values, None, None, None, None, None, None)  # trailing blanks are not stored
+        row = (*values, None, None, None, None, None, None, None)  # trailing blanks are not stored
         kind = row[0]
         if kind == "active":
             active = int(row[1])
         elif kind == "cell" and row[1] in book.sheetnames:
             cell = book[row[1]][row[2]]
-            cell.fill = Fill.from_tree(fromstring(row[3]))
+            cell.fill = _stored_fill(row[3])
+            if row[6] == "kept":
+                continue
             text = _user_note(cell.comment)
             cell.comment = Comment(row[4], row[5]) if row[4] is not None else None
             if row[4] is None and text:  # a note the user wrote after the marks: keep it
@@ -138,6 +141,16 @@ def remove_marks(book: Workbook) -> None:
         del book[RESULT_SHEET]
     if active is not None and book.sheetnames:
         book.active = min(active, len(book.sheetnames) - 1)
+
+
+def _stored_fill(stored: object) -> Fill:
+    """The fill an undo row recorded: openpyxl XML, or rgb:RRGGBB / none / unknown from the xlwings path."""
+    text = str(stored or "")
+    if text.startswith("<"):
+        return Fill.from_tree(fromstring(text))
+    if text.startswith("rgb:"):
+        return PatternFill("solid", fgColor="FF" + text[4:])
+    return PatternFill()
 
 
 def _user_note(comment: Comment | None) -> str:
