@@ -10,12 +10,11 @@ the whole `validate --annotate` path (read, validate, annotate).
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import openpyxl
+from timing import median_ms
 
 from xlplugin.io.annotate import annotate_file
 from xlplugin.marks import plan_marks
@@ -24,13 +23,6 @@ from xlplugin.workbook import validate_workbook
 SAMPLE = Path(__file__).resolve().parent.parent / "workbook_templates" / "sample_2024.xlsx"
 
 
-def median_ms(action, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def broken_copy(folder: Path) -> Path:

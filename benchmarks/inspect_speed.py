@@ -9,9 +9,9 @@ tables) and of the read alone, in milliseconds.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from pathlib import Path
+
+from timing import median_ms
 
 from xlplugin.io.readers import read_workbook
 from xlplugin.specs import load_year
@@ -20,13 +20,6 @@ from xlplugin.tables.recognize import recognize
 SAMPLE = Path(__file__).resolve().parent.parent / "workbook_templates" / "sample_2024.xlsx"
 
 
-def median_ms(action, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -12,33 +12,24 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 import openpyxl  # noqa: E402
 import xlwings as xw  # noqa: E402
 from remote import payload_from_file  # noqa: E402
+from timing import median_ms  # noqa: E402
 
 from xlplugin.excel import validate_book  # noqa: E402
 from xlplugin.io.annotate import annotate_file  # noqa: E402
 from xlplugin.marks import plan_marks  # noqa: E402
 from xlplugin.workbook import validate_workbook  # noqa: E402
-
-
-def median_ms(action, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:

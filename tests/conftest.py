@@ -31,3 +31,21 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "xlplugin.cli", *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=120
     )
+
+
+T5 = "一般公共预算财政拨款支出决算表"
+
+
+def sample_with(path: Path, edits: dict[tuple[str, str], object]) -> Path:
+    """A copy of the sample at `path` with cells changed: {(sheet, A1): value}."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(SAMPLE)
+    for (sheet, cell), value in edits.items():
+        book[sheet][cell] = value
+    book.save(path)
+    return path
+
+
+# 表五 2080101 行政运行 基本支出 one 万元 too high: H-1 and H-4 errors, an X-8 warning
+ONE_ERROR = {(T5, "D10"): 494.92}

@@ -8,13 +8,12 @@ applied to an openpyxl copy, which must carry the same marks as `validate --anno
 from __future__ import annotations
 
 import copy
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
 import xlwings as xw
-from conftest import SAMPLE, TEMPLATE, run_cli
+from conftest import ONE_ERROR, SAMPLE, TEMPLATE, run_cli, sample_with
 from remote import apply_actions, payload_from_file
 
 from xlplugin.excel import clear_book, insert_template, read_sheets, validate_book
@@ -28,14 +27,7 @@ T1, T5 = "收入支出决算总表", "一般公共预算财政拨款支出决算
 
 @pytest.fixture
 def broken(tmp_path) -> Path:
-    path = tmp_path / "单位.xlsx"
-    shutil.copy(SAMPLE, path)
-    book = openpyxl.load_workbook(path)
-    book[T5]["D10"] = 494.92
-    book[T1]["B14"] = -5.0
-    book["财政拨款“三公”经费支出决算表"]["G8"] = 10.9
-    book.save(path)
-    return path
+    return sample_with(tmp_path / "单位.xlsx", {**ONE_ERROR, (T1, "B14"): -5.0, ("财政拨款“三公”经费支出决算表", "G8"): 10.9})
 
 
 def _remote(path: Path):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
-import shutil
 
 import openpyxl
 import pytest
 import xlwings as xw
-from conftest import SAMPLE, TEMPLATE, run_cli
+from conftest import ONE_ERROR, SAMPLE, TEMPLATE, run_cli, sample_with
 from remote import apply_actions, payload_from_file
 
 from xlplugin import __version__
@@ -27,12 +26,7 @@ def _alerts(book) -> list[list]:
 
 @pytest.fixture
 def broken(tmp_path):
-    path = tmp_path / "单位.xlsx"
-    shutil.copy(SAMPLE, path)
-    book = openpyxl.load_workbook(path)
-    book["一般公共预算财政拨款支出决算表"]["D10"] = 494.92
-    book.save(path)
-    return path
+    return sample_with(tmp_path / "单位.xlsx", ONE_ERROR)
 
 
 def test_every_button_has_a_handler():

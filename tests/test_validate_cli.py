@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import openpyxl
-from conftest import SAMPLE, TEMPLATE, run_cli
+from conftest import ONE_ERROR, SAMPLE, TEMPLATE, run_cli, sample_with
 
 from xlplugin.specs import DATA_DIR, load_year
 
@@ -16,13 +16,7 @@ FINDING_KEYS = {"rule_id", "severity", "table", "sheet", "cell", "related_cells"
 
 
 def _broken(tmp_path: Path) -> Path:
-    """The sample with 表五 2080101 行政运行 基本支出 one 万元 too high."""
-    path = tmp_path / "有错.xlsx"
-    shutil.copy(SAMPLE, path)
-    book = openpyxl.load_workbook(path)
-    book["一般公共预算财政拨款支出决算表"]["D10"] = 494.92
-    book.save(path)
-    return path
+    return sample_with(tmp_path / "有错.xlsx", ONE_ERROR)
 
 
 def test_the_sample_passes_with_exit_0():

@@ -1,23 +1,32 @@
-"""Writing output files safely: to a temporary name beside the target, then renamed."""
+"""Writing output files safely: to a temporary name beside the target, then renamed over it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
-def write_text_atomically(path: Path, text: str) -> Path:
+@contextlib.contextmanager
+def atomic_target(path: Path) -> Iterator[Path]:
+    """A temporary path to write; on success it replaces `path` (with the mode a new file would get)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(handle)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        yield Path(temporary)
         os.chmod(temporary, file_mode(path))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomically(path: Path, text: str) -> Path:
+    with atomic_target(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
     return path
 
 

@@ -7,8 +7,6 @@ and renamed, so an interrupted run never leaves half a workbook.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -18,7 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..specs import YearSpec, load_year
 from ..tables.layout import SheetLayout, sheet_layout
 from ..text import a1, column_letter
-from .files import file_mode
+from .files import atomic_target
 
 FONT = "宋体"
 AMOUNT_FORMAT = "#,##0.00"
@@ -110,15 +108,6 @@ def set_value(cell, value: object) -> None:
 
 def save_atomically(book: Workbook, path: Path) -> Path:
     """Save to a temporary file beside `path`, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx", dir=path.parent)
-    os.close(handle)
-    try:
+    with atomic_target(path) as temporary:
         book.save(temporary)
-        os.chmod(temporary, file_mode(path))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return path
-
