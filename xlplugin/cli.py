@@ -55,7 +55,14 @@ def inspect(workbook: str, fmt: str, reader: str, year: int, catalogs: tuple[str
 
 @main.command()
 @click.argument("workbooks", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="输出格式")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "junit", "sarif", "html", "github"]),
+    default="text",
+    show_default=True,
+    help="报告格式：text、json、junit（JUnit XML）、sarif（SARIF 2.1.0）、html（单个离线网页）、github（GitHub Actions 注释）",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="把报告写入文件（默认输出到屏幕）")
 @click.option("--reader", type=click.Choice(["calamine", "openpyxl"]), default="calamine", show_default=True, help="读取引擎")
 @_YEAR
@@ -87,7 +94,7 @@ def validate(
     退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取（其余文件照常校验）。
     """
     from .io.readers import WorkbookReadError
-    from .report.findings import reports_json, reports_text
+    from .report import render
     from .specs import SpecError
     from .workbook import validate_workbook
 
@@ -105,10 +112,7 @@ def validate(
         reports.append(report)
         if targets:
             unreadable |= not _annotate(report, Path(path), targets[path], in_place, allow_loss)
-    if fmt == "json":
-        text = json.dumps(reports_json(reports, show_info), ensure_ascii=False, indent=2)
-    else:
-        text = reports_text(reports, show_info)
+    text = render(reports, fmt, show_info)
     if output:
         from .io.files import write_text_atomically
 

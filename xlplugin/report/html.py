@@ -1,0 +1,117 @@
+"""A self-contained HTML report: no network, readable offline, filters by severity, table and rule.
+
+The findings are embedded as JSON and drawn by a small inline script, so one file
+holds everything; the page is static text plus that script.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+from .. import __version__
+from ..model import ERROR, INFO, SEVERITY_LABEL, WARNING, WorkbookReport
+from .findings import shown
+
+_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>xlplugin 审核报告</title>
+<style>
+body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;margin:24px;color:#222}
+h1{font-size:22px} h2{font-size:17px;margin-top:28px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px}
+th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
+th{background:#f2f2f2} td.num{text-align:right;white-space:nowrap}
+tr.error td.sev{background:#FFC7CE} tr.warning td.sev{background:#FFEB9C} tr.info td.sev{background:#e8f0fe}
+.ok{color:#2e7d32}.bad{color:#c62828}.filters label{margin-right:16px}
+.filters select{font-size:13px} #count{margin-left:12px;color:#555}
+</style></head><body>
+<h1>xlplugin 审核报告</h1>
+<p>xlplugin __VERSION__ · __COUNT__ 个工作簿 · 错误 __ERRORS__ 个 · 提示 __WARNINGS__ 个</p>
+__SUMMARY__
+<h2>问题清单</h2>
+<div class="filters">
+<label>工作簿 <select id="f-workbook"><option value="">全部</option></select></label>
+<label>级别 <select id="f-severity"><option value="">全部</option></select></label>
+<label>表 <select id="f-table"><option value="">全部</option></select></label>
+<label>规则 <select id="f-rule"><option value="">全部</option></select></label>
+<span id="count"></span>
+</div>
+<table id="findings"><thead><tr><th>工作簿</th><th>级别</th><th>规则</th><th>表</th><th>单元格</th><th>说明</th>
+<th>期望值</th><th>实际值</th><th>差额</th><th>允许尾差</th></tr></thead><tbody></tbody></table>
+<script type="application/json" id="data">__DATA__</script>
+<script>
+(function(){
+  var data = JSON.parse(document.getElementById("data").textContent);
+  var labels = {error: "错误（强制）", warning: "提示", info: "信息"};
+  var filters = {workbook: "f-workbook", severity: "f-severity", table: "f-table", rule_id: "f-rule"};
+  function options(key, id) {
+    var seen = {}, select = document.getElementById(id);
+    data.forEach(function (f) {
+      if (!seen[f[key]]) { seen[f[key]] = 1; var o = document.createElement("option");
+        o.value = f[key]; o.textContent = key === "severity" ? labels[f[key]] : f[key]; select.appendChild(o); }
+    });
+    select.addEventListener("change", draw);
+  }
+  function money(v) { return v === null || v === undefined ? "" : v.toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 3}); }
+  function draw() {
+    var body = document.querySelector("#findings tbody"); body.innerHTML = ""; var shown = 0;
+    data.forEach(function (f) {
+      for (var key in filters) { var v = document.getElementById(filters[key]).value; if (v && f[key] !== v) return; }
+      shown += 1; var tr = document.createElement("tr"); tr.className = f.severity;
+      [f.workbook, labels[f.severity], f.rule_id, f.table, f.cell ? f.sheet + "!" + f.cell : "", f.message,
+       money(f.expected), money(f.actual), money(f.difference), money(f.tolerance)].forEach(function (text, i) {
+        var td = document.createElement("td"); td.textContent = text;
+        if (i === 1) td.className = "sev"; if (i >= 6) td.className = "num"; tr.appendChild(td); });
+      body.appendChild(tr);
+    });
+    document.getElementById("count").textContent = "显示 " + shown + " / " + data.length + " 条";
+  }
+  for (var key in filters) options(key, filters[key]);
+  // a link may preset the filters: report.html#severity=error&table=…
+  location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
+    var kv = pair.split("="), key = decodeURIComponent(kv[0] || ""), id = filters[key === "rule" ? "rule_id" : key];
+    if (id) document.getElementById(id).value = decodeURIComponent(kv[1] || "");
+  });
+  draw();
+})();
+</script>
+</body></html>
+"""
+
+
+def reports_html(reports: list[WorkbookReport], show_info: bool = False) -> str:
+    rows = []
+    for report in reports:
+        for finding in shown(report, show_info):
+            rows.append({"workbook": report.path, **finding.as_dict()})
+    data = json.dumps(rows, ensure_ascii=False).replace("</", "<\\/")
+    errors = sum(r.count(ERROR) for r in reports)
+    warnings = sum(r.count(WARNING) for r in reports)
+    return (
+        _PAGE.replace("__VERSION__", html.escape(__version__))
+        .replace("__COUNT__", str(len(reports)))
+        .replace("__ERRORS__", str(errors))
+        .replace("__WARNINGS__", str(warnings))
+        .replace("__SUMMARY__", "\n".join(_summary(r, show_info) for r in reports))
+        .replace("__DATA__", data)
+    )
+
+
+def _summary(report: WorkbookReport, show_info: bool) -> str:
+    errors, warnings = report.count(ERROR), report.count(WARNING)
+    verdict = '<span class="bad">未通过</span>' if errors else '<span class="ok">通过</span>'
+    head = f"<h2>{html.escape(report.path)}（{html.escape(report.unit or '单位未注明')}，{report.year} 年度）{verdict}</h2>"
+    lines = ["<table><thead><tr><th>表</th><th>工作表 / 范围</th><th>错误</th><th>提示</th>"
+             + ("<th>信息</th>" if show_info else "") + "</tr></thead><tbody>"]
+    for name, table in report.inspection.tables.items():
+        found = [f for f in report.findings if f.table == name]
+        where = f"{html.escape(table.sheet)} {table.range}" if table else "未找到（未校验）"
+        cells = [sum(f.severity == ERROR for f in found), sum(f.severity == WARNING for f in found)]
+        if show_info:
+            cells.append(sum(f.severity == INFO for f in found))
+        lines.append(f"<tr><td>{html.escape(name)}</td><td>{where}</td>" + "".join(f'<td class="num">{n}</td>' for n in cells) + "</tr>")
+    lines.append("</tbody></table>")
+    rules = f"<p>执行规则 {report.rules_run} 条；错误 {errors} 个，提示 {warnings} 个（{SEVERITY_LABEL[ERROR]}须改正，提示须核实或说明）。</p>"
+    return head + "\n".join(lines) + rules
