@@ -109,10 +109,15 @@ def _alert(book: Any, message: str, mode: str) -> None:
 
 
 def _new_book(book: Any) -> Any:
-    """A new workbook on the desktop; the current one for the remote engine (Office.js, server)."""
-    if book.app.engine.name == "remote":
+    """Where the template goes: the current workbook when it is blank (the add-in opens a blank one when
+    none is open) or remote (Office.js, server); otherwise a new workbook on the desktop."""
+    if book.app.engine.name == "remote" or _is_blank(book):
         return book
     return book.app.books.add()
+
+
+def _is_blank(book: Any) -> bool:
+    return all(sheet.used_range.value in (None, "") for sheet in book.sheets)
 
 
 def _log_failure(what: str) -> None:
