@@ -54,7 +54,7 @@ def inspect(workbook: str, fmt: str, reader: str, year: int, catalogs: tuple[str
 
 
 @main.command()
-@click.argument("workbooks", nargs=-1, required=True, type=click.Path())
+@click.argument("workbooks", nargs=-1, required=True)
 @click.option(
     "--format",
     "fmt",
@@ -74,6 +74,8 @@ def inspect(workbook: str, fmt: str, reader: str, year: int, catalogs: tuple[str
 @click.option("--annotate-dir", type=click.Path(file_okay=False), help="把每个工作簿的标注副本写到该文件夹（同名）")
 @click.option("--in-place", is_flag=True, help="直接标注原文件（旁边保留 .bak 备份）")
 @click.option("--allow-loss", is_flag=True, help="即使工作簿含有写入时会丢失的内容（图表、图片等）也写出标注文件")
+@click.option("-j", "--jobs", type=int, default=0, help="同时校验的进程数（默认：本机全部核心）")
+@click.option("--scheduler", default="", help="在已有的 Dask 集群上运行，例如 tcp://10.0.0.5:8786")
 def validate(
     workbooks: tuple[str, ...],
     fmt: str,
@@ -88,30 +90,39 @@ def validate(
     annotate_dir: str | None,
     in_place: bool,
     allow_loss: bool,
+    jobs: int,
+    scheduler: str,
 ) -> None:
-    """校验工作簿：表内、表间勾稽关系，科目编码与名称，空表说明。不会修改文件。
+    """校验工作簿：表内、表间勾稽关系，科目编码与名称，空表说明。不会修改文件（除非 --in-place）。
 
+    WORKBOOKS 可以是文件、文件夹（递归查找 .xlsx/.xlsm）或通配符（如 "单位/**/*.xlsx"）。
     退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取（其余文件照常校验）。
     """
-    from .io.readers import WorkbookReadError
+    from .batch import Options, ProgressBar, expand_inputs, run_many, summary_table
     from .report import render
-    from .specs import SpecError
-    from .workbook import validate_workbook
+    from .rules.validate import load_rules
+    from .specs import SpecError, load_year
 
-    targets = _annotation_targets(workbooks, annotate_to, annotate_dir, in_place)
-    reports, unreadable = [], False
-    for path in workbooks:
-        try:
-            report = validate_workbook(path, reader=reader, year=year, catalogs=catalogs, rules_file=rules_file)
-        except WorkbookReadError as error:
-            click.echo(f"xlplugin: 错误：{error}", err=True)
-            unreadable = True
-            continue
-        except SpecError as error:
-            _fail(str(error))
-        reports.append(report)
-        if targets:
-            unreadable |= not _annotate(report, Path(path), targets[path], in_place, allow_loss)
+    if sum(bool(x) for x in (annotate_to, annotate_dir, in_place)) > 1:
+        _fail("--annotate、--annotate-dir、--in-place 只能选一个（choose one）")
+    paths = expand_inputs(workbooks)
+    if not paths:
+        _fail(f"没有找到要校验的工作簿（no workbooks）：{' '.join(workbooks)}")
+    if annotate_to and len(paths) != 1:
+        _fail("--annotate 只能用于一个工作簿；多个工作簿请用 --annotate-dir（use --annotate-dir）")
+    try:  # a bad --year, --rules or --catalog is the caller's mistake: say so once, before any work
+        load_year(year, catalogs)
+        load_rules(year, rules_file)
+    except SpecError as error:
+        _fail(str(error))
+    options = Options(reader, year, tuple(catalogs), rules_file, annotate_dir or annotate_to, bool(annotate_dir), in_place, allow_loss)
+    outcomes = run_many(paths, options, jobs=jobs if jobs > 0 else (1 if len(paths) == 1 else 0), scheduler=scheduler, progress=ProgressBar())
+    for outcome in outcomes:
+        if outcome.error:
+            click.echo(f"xlplugin: 错误：{outcome.error}", err=True)
+        if outcome.annotated:
+            click.echo(f"已写出标注文件：{outcome.annotated}", err=True)
+    reports = [o.report for o in outcomes if o.report is not None]
     text = render(reports, fmt, show_info)
     if output:
         from .io.files import write_text_atomically
@@ -119,46 +130,11 @@ def validate(
         write_text_atomically(Path(output), text + "\n")
     elif text:
         click.echo(text)
+    if len(outcomes) > 1:
+        click.echo(summary_table(outcomes), err=fmt != "text" or bool(output))
     failing = any(r.count("error") or (strict and r.count("warning")) for r in reports)
+    unreadable = any(o.error for o in outcomes)
     sys.exit(2 if unreadable else 1 if failing else 0)
-
-
-def _annotation_targets(workbooks, annotate_to, annotate_dir, in_place) -> dict[str, Path]:
-    """Where each workbook's annotated copy goes ({} when none is asked for)."""
-    chosen = sum(bool(x) for x in (annotate_to, annotate_dir, in_place))
-    if chosen > 1:
-        _fail("--annotate、--annotate-dir、--in-place 只能选一个（choose one）")
-    if annotate_to:
-        if len(workbooks) != 1:
-            _fail("--annotate 只能用于一个工作簿；多个工作簿请用 --annotate-dir（use --annotate-dir）")
-        return {workbooks[0]: Path(annotate_to)}
-    if annotate_dir:
-        folder = Path(annotate_dir)
-        return {w: folder / Path(w).name for w in workbooks}
-    if in_place:
-        return {w: Path(w) for w in workbooks}
-    return {}
-
-
-def _annotate(report, source: Path, target: Path, in_place: bool, allow_loss: bool) -> bool:
-    from .io.annotate import AnnotateRefused, annotate_file, keep_backup
-    from .marks import plan_marks
-
-    if target.resolve() == source.resolve() and not in_place:
-        click.echo(f"xlplugin: 错误：{target}: 标注副本不能覆盖原文件；如需直接标注原文件请加 --in-place（would overwrite the original）", err=True)
-        return False
-    try:
-        backup = keep_backup(source) if in_place else None
-        annotate_file(source, target, plan_marks(report), accept_loss=allow_loss)
-    except AnnotateRefused as error:
-        click.echo(f"xlplugin: 错误：{error}", err=True)
-        return False
-    except OSError as error:
-        click.echo(f"xlplugin: 错误：{target}: 无法写入（cannot write）：{error.strerror or error}", err=True)
-        return False
-    note = f"（原文件备份：{backup}）" if backup else ""
-    click.echo(f"已写出标注文件：{target}{note}", err=True)
-    return True
 
 
 @main.command()

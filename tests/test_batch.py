@@ -1,0 +1,82 @@
+"""Batch runs: folders and globs, all cores, a Dask cluster, one summary and one combined report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import layouts
+import pytest
+from conftest import ONE_ERROR, SAMPLE, run_cli, sample_with
+
+from xlplugin.batch import expand_inputs
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """A 财政局's inbox: units' workbooks in sub-folders, one broken, one unreadable, noise files."""
+    root = tmp_path_factory.mktemp("inbox")
+    (root / "区直" / "人社").mkdir(parents=True)
+    (root / "街道").mkdir()
+    shutil.copy(SAMPLE, root / "区直" / "人社" / "人社局.xlsx")
+    sample_with(root / "区直" / "财政局.xlsx", ONE_ERROR)
+    layouts.build("shanghai", root / "街道" / "某街道.xlsx")
+    layouts.build("yuan", root / "街道" / "卫生院.xlsm")
+    (root / "街道" / "损坏.xlsx").write_text("不是工作簿", encoding="utf-8")
+    (root / "街道" / "~$某街道.xlsx").write_bytes(b"lock file")  # Excel's lock file: not a workbook to check
+    (root / "说明.docx").write_bytes(b"")
+    return root
+
+
+def test_a_folder_is_searched_recursively(folder):
+    found = [Path(p).relative_to(folder).as_posix() for p in expand_inputs([str(folder)])]
+    assert found == ["区直/人社/人社局.xlsx", "区直/财政局.xlsx", "街道/卫生院.xlsm", "街道/损坏.xlsx", "街道/某街道.xlsx"]
+    assert expand_inputs([str(folder / "**" / "*.xlsm")]) == [str(folder / "街道" / "卫生院.xlsm")]
+
+
+def test_the_batch_goes_on_past_a_bad_file_and_sums_up(folder):
+    result = run_cli("validate", str(folder), "--jobs", "2")
+    assert result.returncode == 2
+    assert "损坏.xlsx: 不是 Excel 工作簿" in result.stderr
+    table = result.stdout.strip().splitlines()[-7:]
+    assert table[0] == "序号\t工作簿\t单位\t错误\t提示\t状态"
+    rows = {Path(line.split("\t")[1]).name: line.split("\t") for line in table[1:-1]}
+    assert rows["财政局.xlsx"][3:] == ["2", "1", "未通过"]
+    assert rows["人社局.xlsx"][2:] == ["乌鲁木齐市水磨沟区人力资源和社会保障局", "0", "0", "通过"]
+    assert rows["损坏.xlsx"][5].startswith("无法读取：不是 Excel 工作簿")
+    assert rows["卫生院.xlsm"][5] == "通过"
+    assert table[-1] == "共 5 个工作簿：通过 3 个，未通过 1 个，无法读取 1 个"
+
+
+def _json(folder: Path, *extra: str) -> dict:
+    result = run_cli("validate", str(folder), "--format", "json", *extra)
+    assert result.returncode == 2
+    assert "共 5 个工作簿" in result.stderr  # the summary goes to stderr when stdout is the report
+    return json.loads(result.stdout)
+
+
+def test_all_cores_give_the_same_combined_report_as_one_process(folder):
+    one = _json(folder, "--jobs", "1")
+    many = _json(folder, "--jobs", "2")
+    assert one == many
+    assert [Path(w["path"]).name for w in one["workbooks"]] == ["人社局.xlsx", "财政局.xlsx", "卫生院.xlsm", "某街道.xlsx"]
+
+
+def test_annotate_dir_in_a_batch(folder, tmp_path):
+    out = tmp_path / "标注"
+    result = run_cli("validate", str(folder / "区直"), "--annotate-dir", str(out), "--jobs", "2")
+    assert result.returncode == 1
+    assert sorted(p.name for p in out.iterdir()) == ["人社局.xlsx", "财政局.xlsx"]
+
+
+def test_on_a_dask_cluster(folder):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+        on_cluster = _json(folder, "--scheduler", cluster.scheduler_address)
+    assert on_cluster == _json(folder, "--jobs", "1")
+
+
+def test_nothing_to_check_is_a_clear_error(tmp_path):
+    result = run_cli("validate", str(tmp_path / "*.xlsx"))
+    assert result.returncode == 2 and "没有找到要校验的工作簿" in result.stderr

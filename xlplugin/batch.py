@@ -1,0 +1,189 @@
+"""Many workbooks at once: on all cores of this machine, or on an existing Dask cluster.
+
+A 财政局 reviewer points `xlplugin validate` at a folder of hundreds of unit workbooks.
+Each workbook is validated (and, if asked, annotated) by one task; tasks run in worker
+processes (concurrent.futures) or on a Dask distributed cluster (`--scheduler
+tcp://host:port`) — no scheduler of our own.  Results come back as WorkbookReports
+without their DataFrames (what the reports need is kept), in input order; a file that
+cannot be read is a result too, so one bad file never stops the batch.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import WorkbookReport
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class Options:
+    reader: str = "calamine"
+    year: int = 2024
+    catalogs: tuple[str, ...] = ()
+    rules_file: str | None = None
+    annotate_to: str | None = None  # a file (single workbook) or, with annotate_dir, a folder
+    annotate_dir: bool = False
+    in_place: bool = False
+    allow_loss: bool = False
+
+
+@dataclass
+class Outcome:
+    """What became of one input: a report, or why it could not be read or annotated."""
+
+    path: str
+    report: WorkbookReport | None = None
+    error: str = ""
+    annotated: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def expand_inputs(arguments: Iterable[str]) -> list[str]:
+    """Files as given; folders searched recursively for .xlsx/.xlsm; glob patterns expanded."""
+    paths: list[str] = []
+    for argument in arguments:
+        if os.path.isdir(argument):
+            found = sorted(
+                str(p)
+                for p in Path(argument).rglob("*")
+                if p.suffix.lower() in WORKBOOK_SUFFIXES and not p.name.startswith(("~$", ".")) and p.is_file()
+            )
+            paths.extend(found)
+        elif any(char in argument for char in "*?[") and not os.path.exists(argument):
+            paths.extend(sorted(glob.glob(argument, recursive=True)))
+        else:
+            paths.append(argument)
+    return list(dict.fromkeys(paths))
+
+
+def run_one(path: str, options: Options) -> Outcome:
+    """Validate (and annotate) one workbook; never raises for a bad input."""
+    from .io.readers import WorkbookReadError
+    from .workbook import validate_workbook
+
+    try:
+        report = validate_workbook(path, options.reader, options.year, options.catalogs, options.rules_file)
+    except WorkbookReadError as error:
+        return Outcome(path, error=str(error))
+    outcome = Outcome(path, report)
+    target = _annotation_target(path, options)
+    if target is not None:
+        outcome.annotated, problem = _annotate(report, Path(path), target, options)
+        if problem:
+            outcome.error = problem
+    report.inspection = _lean(report.inspection)
+    return outcome
+
+
+def run_many(paths: list[str], options: Options, jobs: int = 0, scheduler: str = "", progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
+    """All inputs, in input order, on worker processes (jobs: 0 = all cores) or a Dask cluster."""
+    if not paths:
+        return []
+    done: dict[str, Outcome] = {}
+
+    def record(outcome: Outcome) -> None:
+        done[outcome.path] = outcome
+        if progress:
+            progress(len(done), len(paths))
+
+    if scheduler:
+        _on_dask(paths, options, scheduler, record)
+    else:
+        workers = jobs or os.cpu_count() or 1
+        if workers == 1 or len(paths) == 1:
+            for path in paths:
+                record(run_one(path, options))
+        else:
+            with ProcessPoolExecutor(max_workers=min(workers, len(paths))) as pool:
+                futures = [pool.submit(run_one, path, options) for path in paths]
+                for future in as_completed(futures):
+                    record(future.result())
+    return [done[path] for path in paths]
+
+
+def _on_dask(paths: list[str], options: Options, scheduler: str, record: Callable[[Outcome], None]) -> None:
+    from dask.distributed import Client
+    from dask.distributed import as_completed as dask_completed
+
+    with Client(scheduler, timeout="30s") as client:
+        futures = client.map(run_one, paths, options=options, pure=False)
+        for future in dask_completed(futures):
+            record(future.result())
+
+
+def _annotation_target(path: str, options: Options) -> Path | None:
+    if options.in_place:
+        return Path(path)
+    if options.annotate_dir and options.annotate_to:
+        return Path(options.annotate_to) / Path(path).name
+    if options.annotate_to:
+        return Path(options.annotate_to)
+    return None
+
+
+def _annotate(report: WorkbookReport, source: Path, target: Path, options: Options) -> tuple[str, str]:
+    from .io.annotate import AnnotateRefused, annotate_file, keep_backup
+    from .marks import plan_marks
+
+    if target.resolve() == source.resolve() and not options.in_place:
+        return "", f"{target}: 标注副本不能覆盖原文件；如需直接标注原文件请加 --in-place（would overwrite the original）"
+    try:
+        backup = keep_backup(source) if options.in_place else None
+        annotate_file(source, target, plan_marks(report), accept_loss=options.allow_loss)
+    except AnnotateRefused as error:
+        return "", str(error)
+    except OSError as error:
+        return "", f"{target}: 无法写入（cannot write）：{error.strerror or error}"
+    return f"{target}" + (f"（原文件备份：{backup}）" if backup else ""), ""
+
+
+def _lean(inspection):
+    """The inspection without its DataFrames: what reports need travels, the grids stay behind."""
+    for table in inspection.tables.values():
+        if table is not None:
+            table.blocks = {}
+    return inspection
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30):
+        self.stream, self.width = stream, width
+        self.enabled = hasattr(stream, "isatty") and stream.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        filled = int(self.width * done / total)
+        self.stream.write(f"\r校验 [{'█' * filled}{'·' * (self.width - filled)}] {done}/{total}")
+        if done == total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def summary_table(outcomes: list[Outcome]) -> str:
+    """Per workbook: unit, errors, warnings, status — the reviewer's overview of a batch."""
+    lines = ["序号\t工作簿\t单位\t错误\t提示\t状态"]
+    for number, outcome in enumerate(outcomes, start=1):
+        report = outcome.report
+        if report is None:
+            lines.append(f"{number}\t{outcome.path}\t\t\t\t无法读取：{outcome.error.split(': ', 1)[-1]}")
+            continue
+        errors, warnings = report.count("error"), report.count("warning")
+        status = "未通过" if errors else ("通过（有提示）" if warnings else "通过")
+        if outcome.error:
+            status += f"；未写出标注：{outcome.error.split(': ', 1)[-1]}"
+        lines.append(f"{number}\t{outcome.path}\t{report.unit or '—'}\t{errors}\t{warnings}\t{status}")
+    readable = [o for o in outcomes if o.report is not None]
+    failing = sum(1 for o in readable if o.report.count("error"))
+    lines.append(f"共 {len(outcomes)} 个工作簿：通过 {len(readable) - failing} 个，未通过 {failing} 个，无法读取 {len(outcomes) - len(readable)} 个")
+    return "\n".join(lines)
