@@ -1,0 +1,109 @@
+"""Speed of the headless paths on N varied workbooks, against python-calamine's raw read.
+
+    python benchmarks/batch_speed.py [--workbooks 60] [--skip-dask]
+
+Generates N workbooks of different units, layouts and sizes (the sample, the seven layout
+fixtures of tests/layouts.py, and variants with extra 科目 rows), then prints per workbook
+and per second: the raw python-calamine read of all sheets (the floor), validate in one
+process, validate on all cores, the Dask path (LocalCluster on loopback), annotate, and the
+cold start of `xlplugin validate` on the sample (a new interpreter each time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import layouts  # noqa: E402
+import openpyxl  # noqa: E402
+from python_calamine import CalamineWorkbook  # noqa: E402
+from timing import median_ms  # noqa: E402
+
+from xlplugin.batch import Options, run_many  # noqa: E402
+from xlplugin.workbook import inspect_workbook  # noqa: E402
+
+SAMPLE = ROOT / "workbook_templates" / "sample_2024.xlsx"
+
+
+def generate(folder: Path, count: int) -> list[Path]:
+    """count workbooks: layouts in turn, units renamed, some with many extra 科目 rows."""
+    bases = [SAMPLE]
+    for name in layouts.LAYOUTS:
+        path = folder / f"base_{name}.xlsx"
+        layouts.build(name, path)
+        bases.append(path)
+    tables = {b: inspect_workbook(b).tables["一般公共预算财政拨款支出决算表"] for b in bases}
+    t5_sheets = {b: t.sheet for b, t in tables.items()}
+    paths = []
+    for i in range(count):
+        base = bases[i % len(bases)]
+        book = openpyxl.load_workbook(base)
+        t5 = t5_sheets[base]
+        if i % 3 == 2 and book[t5].max_row == int(tables[base].range.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")):
+            sheet = book[t5]  # a bigger unit: 200 more 项 rows in 表五 (each one a finding: unknown code)
+            for r in range(sheet.max_row + 1, sheet.max_row + 200):
+                sheet.cell(r, 1, str(2089000 + r))
+                sheet.cell(r, 2, "其他项目")
+        path = folder / f"unit_{i:04d}{base.suffix}"
+        book.save(path)
+        paths.append(path)
+    return paths
+
+
+def raw_read(path: Path) -> None:
+    book = CalamineWorkbook.from_path(str(path))
+    for name in book.sheet_names:
+        book.get_sheet_by_name(name).to_python()
+    book.close()
+
+
+def timed(action) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def line(label: str, seconds: float, count: int) -> None:
+    print(f"{label:34s} {seconds / count * 1000:9.2f} ms/workbook {count / seconds:9.1f} workbooks/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workbooks", type=int, default=60)
+    parser.add_argument("--skip-dask", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        paths = generate(folder, args.workbooks)
+        strings = [str(p) for p in paths]
+        n = len(paths)
+        print(f"{n} workbooks ({sum(p.stat().st_size for p in paths) / n / 1024:.0f} KiB each on average), {os.cpu_count()} cores")
+        line("calamine raw read (floor)", timed(lambda: [raw_read(p) for p in paths]), n)
+        line("validate, one process", timed(lambda: run_many(strings, Options(), jobs=1)), n)
+        line("validate, all cores", timed(lambda: run_many(strings, Options(), jobs=0)), n)
+        if not args.skip_dask:
+            from distributed import LocalCluster
+
+            with LocalCluster(n_workers=os.cpu_count(), threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
+                run_many(strings[:2], Options(), scheduler=cluster.scheduler_address)  # warm the workers
+                line("validate, Dask LocalCluster", timed(lambda: run_many(strings, Options(), scheduler=cluster.scheduler_address)), n)
+        out = folder / "annotated"
+        line("validate + annotate, one process", timed(lambda: run_many(strings, Options(annotate_to=str(out), annotate_dir=True), jobs=1)), n)
+        line("openpyxl load + save (reference)", timed(lambda: [openpyxl.load_workbook(p).save(folder / "copy.xlsx") for p in paths]), n)
+        cold = median_ms(
+            lambda: subprocess.run([sys.executable, "-m", "xlplugin.cli", "validate", str(SAMPLE)], capture_output=True, check=False), 5
+        )
+        print(f"{'cold start: xlplugin validate sample':34s} {cold:9.0f} ms (median of 5)")
+
+
+if __name__ == "__main__":
+    main()
