@@ -6,9 +6,11 @@ them into `RecognizedTable`s whose every value keeps the cell it came from.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -43,26 +45,62 @@ class Problem:
     kind: str = "row"  # row, column, value (text for an amount), formula (no cached value), other
 
 
+@dataclass(frozen=True)
+class Row:
+    """One recognised row of a block: its key, 科目编码, label, and per amount column its value,
+    address and the cell as stored (aligned with Block.keys)."""
+
+    excel_row: int
+    key: str
+    code: str
+    label: str
+    values: tuple[float, ...]  # NaN = blank or unreadable
+    cells: tuple[str, ...]  # A1 addresses
+    raw: tuple[Any, ...]  # the cells as stored (text numbers, "待定" …)
+
+
 @dataclass
 class Block:
-    """One side-by-side part of a table.
+    """One side-by-side part of a table: its rows, and their amount columns (`keys`).
 
     `frame` is indexed by Excel row number and has the columns key, code, label and one
     float column per amount column key (NaN = blank or unreadable); `cells` has the same
-    index and holds the A1 address behind every amount.
+    index and holds the A1 address behind every amount; `raw` holds the cells as stored.
+    The DataFrames are built on first use: validation reads `rows` directly.
     """
 
     name: str
-    frame: pd.DataFrame
-    cells: pd.DataFrame
+    rows: list[Row]
     columns: dict[str, str]  # amount column key → column letter
-    raw: pd.DataFrame | None = None  # the amount cells as stored (text numbers, "待定" …), same shape as cells
     label_column: str = ""  # letter of the first label/code column ('' when the block has none)
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self.columns)
 
     def label_cell(self, excel_row: int) -> str:
         """Where a row's label (or, without label columns, its first amount) stands."""
         letter = self.label_column or next(iter(self.columns.values()), "A")
         return f"{letter}{excel_row}"
+
+    @functools.cached_property
+    def frame(self) -> pd.DataFrame:
+        data = {"key": [r.key for r in self.rows], "code": [r.code for r in self.rows], "label": [r.label for r in self.rows]}
+        for i, key in enumerate(self.keys):
+            data[key] = np.array([r.values[i] for r in self.rows], dtype="float64")
+        return pd.DataFrame(data, index=self._index)
+
+    @functools.cached_property
+    def cells(self) -> pd.DataFrame:
+        return pd.DataFrame({key: [r.cells[i] for r in self.rows] for i, key in enumerate(self.keys)}, index=self._index)
+
+    @functools.cached_property
+    def raw(self) -> pd.DataFrame:
+        return pd.DataFrame({key: [r.raw[i] for r in self.rows] for i, key in enumerate(self.keys)}, index=self._index, dtype=object)
+
+    @property
+    def _index(self) -> pd.Index:
+        return pd.Index([r.excel_row for r in self.rows], name="row", dtype="int64")
 
 
 @dataclass
@@ -83,28 +121,26 @@ class RecognizedTable:
 
     def address(self, row_key: str, column_key: str, block: str | None = None) -> str:
         """A1 address of the value at (row key, column key); KeyError when the table has none."""
-        for name, part in self.blocks.items():
-            if block not in (None, name) or column_key not in part.cells.columns:
-                continue
-            hits = part.frame.index[part.frame["key"] == row_key]
-            if len(hits):
-                return part.cells.at[hits[0], column_key]
-        raise KeyError(f"{self.name}: ({row_key}, {column_key})")
+        return self._find(row_key, column_key, block)[1]
 
     def value(self, row_key: str, column_key: str, block: str | None = None) -> float | None:
         """The amount at (row key, column key); None when blank or unreadable."""
+        number = self._find(row_key, column_key, block)[0]
+        return None if number != number else float(number)  # NaN → None
+
+    def _find(self, row_key: str, column_key: str, block: str | None) -> tuple[float, str]:
         for name, part in self.blocks.items():
-            if block not in (None, name) or column_key not in part.frame.columns:
+            if block not in (None, name) or column_key not in part.columns:
                 continue
-            hits = part.frame.index[part.frame["key"] == row_key]
-            if len(hits):
-                number = part.frame.at[hits[0], column_key]
-                return None if pd.isna(number) else float(number)
+            i = part.keys.index(column_key)
+            for row in part.rows:
+                if row.key == row_key:
+                    return row.values[i], row.cells[i]
         raise KeyError(f"{self.name}: ({row_key}, {column_key})")
 
     @property
     def row_count(self) -> int:
-        return sum(len(b.frame) for b in self.blocks.values())
+        return sum(len(b.rows) for b in self.blocks.values())
 
     @property
     def column_keys(self) -> list[str]:

@@ -278,7 +278,7 @@ def check_empty_note(rule: Rule, facts: Facts) -> list[Finding] | None:
         if table is None:
             continue
         ran = True
-        values = [v for b in table.blocks.values() for c in b.columns for v in b.frame[c].tolist()]
+        values = [v for b in table.blocks.values() for row in b.rows for v in row.values]
         if any(v == v and abs(v) > 0 for v in values):  # v == v: not NaN
             continue
         notes = list(table.notes) + [text for text in facts.inspection.texts if keywords[table_id] in text]

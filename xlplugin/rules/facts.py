@@ -70,15 +70,13 @@ class Facts:
         """Every block's rows as plain Python objects, built once per table."""
         if table_id not in self._rows:
             table = self.table(table_id)
-            parts = [(name, part, list(part.columns), part.frame[list(part.columns)].to_numpy().tolist()) for name, part in table.blocks.items()]
-            half = half_width(table.unit, [v for *_, values in parts for row in values for v in row])
+            half = half_width(table.unit, [v for part in table.blocks.values() for row in part.rows for v in row.values])
             blocks = []
-            for name, part, columns, values in parts:
-                frame = part.frame
-                cells = part.cells[columns].to_numpy().tolist()
+            for name, part in table.blocks.items():
+                keys = part.keys
                 rows = [
-                    Row(table, name, int(r), key, code, label, dict(zip(columns, zip(v, c))), half)
-                    for r, key, code, label, v, c in zip(frame.index, frame["key"], frame["code"], frame["label"], values, cells)
+                    Row(table, name, r.excel_row, r.key, r.code, r.label, dict(zip(keys, zip(r.values, r.cells))), half)
+                    for r in part.rows
                 ]
                 blocks.append((name, rows))
             self._rows[table_id] = blocks

@@ -1,21 +1,26 @@
-"""pandera schemas per table block, built from the table specs and the rule catalogue.
+"""pandera schemas for every cell and every 科目 row, run once over a whole batch of workbooks.
 
 What a single cell or row must satisfy on its own: amounts are numbers or blank (C-1),
-not negative (T1-6, C-2), 科目编码 has 3/5/7 digits (H-6), sits under its parent row
-(H-6b), exists in the year's catalogue (H-6c) and carries the catalogue's name (H-6d
-for verified entries, H-6e for unverified ones).  pandera reports failure cases by the
-frame's index — the Excel row — which maps back to the cell.
+not negative (T1-6 in table 1, C-2 elsewhere), 科目编码 has 3/5/7 digits (H-6), sits
+under its parent row (H-6b), exists in the year's catalogue (H-6c) and carries the
+catalogue's name (H-6d for verified entries, H-6e for unverified ones).
+
+The cells of all tables of all workbooks being validated are stacked into one long
+frame (one row per amount cell, keyed by workbook, table, block and Excel row), the
+科目 rows into another, and each schema is validated once; pandera's failure cases map
+back to the workbook and cell through the frame's index.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from ..model import Block, Finding, RecognizedTable
+from ..model import Finding, Inspection
 from ..specs import ECONOMIC, FUNCTIONAL, Catalog, YearSpec
 from ..text import NotANumber, normalize_label, parse_amount
 from .checks import Rule, make_finding, money
@@ -30,9 +35,13 @@ SCHEMA_KINDS = {
     "schema_code_name",
 }
 CODE_PATTERN = r"^\d{3}(?:\d{2}){0,2}$"
+_CELL_COLUMNS = ["workbook", "table", "table_id", "sheet", "row", "name", "column", "cell", "raw", "value"]
+_CODE_COLUMNS = ["workbook", "table", "sheet", "group", "catalog", "code", "label", "cell"]
 
 
 def _is_amount(value: object) -> bool:
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
     try:
         parse_amount(value)
         return True
@@ -40,30 +49,38 @@ def _is_amount(value: object) -> bool:
         return False
 
 
-def _parent_ok(codes: pd.Series) -> pd.Series:
-    """Each 款/项 code starts with the nearest code above it that is shorter."""
-    result, stack = [], []
-    for code in codes:
+def _negative_in(tables: frozenset[str]):
+    def check(frame: pd.DataFrame) -> pd.Series:
+        return ~(frame["table_id"].isin(tables) & (frame["value"] < 0))
+
+    return check
+
+
+def _parent_ok(frame: pd.DataFrame) -> pd.Series:
+    """Each 款/项 code starts with the nearest shorter code above it in the same block."""
+    result, stack, current = [], [], None
+    for group, code in zip(frame["group"], frame["code"]):
+        if group != current:
+            stack, current = [], group
         while stack and len(stack[-1]) >= len(code):
             stack.pop()
         result.append(not stack or code.startswith(stack[-1]))
         stack.append(code)
-    return pd.Series(result, index=codes.index)
+    return pd.Series(result, index=frame.index)
 
 
-def _nearest_parent(codes: list[str], position: int) -> str:
-    code = codes[position]
-    for earlier in reversed(codes[:position]):
-        if len(earlier) < len(code):
-            return earlier
-    return ""
+def _known(catalogs: dict[str, Catalog]):
+    def check(frame: pd.DataFrame) -> pd.Series:
+        return pd.Series([code in catalogs[kind].entries for kind, code in zip(frame["catalog"], frame["code"])], index=frame.index)
+
+    return check
 
 
-def _name_matches(catalog: Catalog, confidences: frozenset[str]):
+def _name_matches(catalogs: dict[str, Catalog], confidences: frozenset[str]):
     def check(frame: pd.DataFrame) -> pd.Series:
         ok = []
-        for code, label in zip(frame["code"], frame["label"]):
-            entry = catalog.entries.get(code)
+        for kind, code, label in zip(frame["catalog"], frame["code"], frame["label"]):
+            entry = catalogs[kind].entries.get(code)
             if entry is None or entry.confidence not in confidences or not label:
                 ok.append(True)
             else:
@@ -73,112 +90,135 @@ def _name_matches(catalog: Catalog, confidences: frozenset[str]):
     return check
 
 
-@functools.lru_cache(maxsize=256)
-def _amount_schemas(columns: tuple[str, ...], number_rule: str, negative_rule: str) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
-    raw = pa.DataFrameSchema(
-        {c: pa.Column(object, nullable=True, checks=[pa.Check(_is_amount, element_wise=True, name=number_rule, error=number_rule)]) for c in columns}
-        if number_rule
-        else {}
-    )
-    numbers = pa.DataFrameSchema(
-        {c: pa.Column(float, nullable=True, checks=[pa.Check.ge(0, name=negative_rule, error=negative_rule)]) for c in columns} if negative_rule else {}
-    )
-    return raw, numbers
+@functools.lru_cache(maxsize=32)
+def _cell_schema(rules: tuple[tuple[str, str, frozenset[str]], ...]) -> pa.DataFrameSchema:
+    checks, raw_checks = [], []
+    for rule_id, kind, tables in rules:
+        if kind == "schema_number":
+            raw_checks.append(pa.Check(_is_amount, element_wise=True, name=rule_id, error=rule_id))
+        elif kind == "schema_nonnegative":
+            checks.append(pa.Check(_negative_in(tables), name=rule_id, error=rule_id))
+    return pa.DataFrameSchema({"raw": pa.Column(object, nullable=True, checks=raw_checks)}, checks=checks)
 
 
-@functools.lru_cache(maxsize=64)
-def _code_schema(catalog: Catalog, rules: tuple[tuple[str, str, frozenset[str]], ...]) -> pa.DataFrameSchema:
+def _code_schema(catalogs: dict[str, Catalog], rules: tuple[tuple[str, str, frozenset[str]], ...]) -> pa.DataFrameSchema:
     column_checks, frame_checks = [], []
     for rule_id, kind, confidences in rules:
         if kind == "schema_code_format":
             column_checks.append(pa.Check.str_matches(CODE_PATTERN, name=rule_id, error=rule_id))
         elif kind == "schema_code_parent":
-            column_checks.append(pa.Check(_parent_ok, name=rule_id, error=rule_id))
+            frame_checks.append(pa.Check(_parent_ok, name=rule_id, error=rule_id))
         elif kind == "schema_code_known":
-            column_checks.append(pa.Check.isin(sorted(catalog.entries), name=rule_id, error=rule_id))
+            frame_checks.append(pa.Check(_known(catalogs), name=rule_id, error=rule_id))
         elif kind == "schema_code_name":
-            frame_checks.append(pa.Check(_name_matches(catalog, confidences), name=rule_id, error=rule_id))
+            frame_checks.append(pa.Check(_name_matches(catalogs, confidences), name=rule_id, error=rule_id))
     return pa.DataFrameSchema({"code": pa.Column(str, checks=column_checks)}, checks=frame_checks)
 
 
-def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
-    if frame.empty or not (schema.columns or schema.checks):
-        return pd.DataFrame(columns=["check", "column", "index", "failure_case"])
+def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[tuple[str, int]]:
+    """(rule id, frame position) of every failing row; dtype notes are not findings."""
+    if frame.empty:
+        return []
     try:
         schema.validate(frame, lazy=True)
     except SchemaErrors as errors:
+        ids = {c.error for c in [*schema.checks, *(c for col in schema.columns.values() for c in col.checks)]}
         cases = errors.failure_cases
-        return cases[cases["check"].isin(_rule_ids(schema))]  # dtype coercion notes are not findings
-    return pd.DataFrame(columns=["check", "column", "index", "failure_case"])
+        cases = cases[cases["check"].isin(ids) & cases["index"].notna()]
+        return list(dict.fromkeys(zip(cases["check"], cases["index"].astype(int))))
+    return []
 
 
-def _rule_ids(schema: pa.DataFrameSchema) -> set[str]:
-    checks = list(schema.checks) + [c for column in schema.columns.values() for c in column.checks]
-    return {c.error for c in checks}
-
-
-def schema_findings(table: RecognizedTable, spec: YearSpec, rules: list[Rule]) -> tuple[list[Finding], set[str]]:
-    """Findings of the schema rules on one table, and the ids of the rules that ran."""
+def schema_findings(inspections: list[Inspection], spec: YearSpec, rules: list[Rule]) -> tuple[list[list[Finding]], list[set[str]]]:
+    """Per workbook, the schema rules' findings and the ids of those that ran."""
     by_id = {r.id: r for r in rules}
-    number = next((r.id for r in rules if r.kind == "schema_number"), "")
-    negative = next((r.id for r in rules if r.kind == "schema_nonnegative" and table.id in r.params.get("tables", [])), "")
-    code_rules = tuple(
-        (r.id, r.kind, frozenset(r.params.get("confidence", [])))
+    cell_rules = tuple(
+        (r.id, r.kind, frozenset(r.params.get("tables", [])))
         for r in rules
-        if r.kind.startswith("schema_code")
+        if r.kind in ("schema_number", "schema_nonnegative")
     )
-    table_spec = spec.table(table.name)
-    findings: list[Finding] = []
-    ran: set[str] = {i for i in (number, negative) if i}
-    for name, block in table.blocks.items():
-        columns = tuple(block.columns)
-        raw_schema, number_schema = _amount_schemas(columns, number, negative)
-        for case in _failures(raw_schema, block.raw).itertuples():
-            findings.append(_amount_finding(by_id[case.check], table, block, int(case.index), case.column, value=case.failure_case))
-        for case in _failures(number_schema, block.frame[list(columns)]).itertuples():
-            findings.append(_amount_finding(by_id[case.check], table, block, int(case.index), case.column))
-        block_spec = next(b for b in table_spec.blocks if name.startswith(b.name))
-        if not block_spec.coded or not code_rules:
-            continue
-        catalog = spec.catalogs[block_spec.coded]
-        ran |= {r[0] for r in code_rules}
-        coded = block.frame.loc[block.frame["code"] != "", ["code", "label"]]
-        codes = coded["code"].tolist()
-        for case in _failures(_code_schema(catalog, code_rules), coded).itertuples():
-            row = int(case.index)
-            code, label = coded.at[row, "code"], coded.at[row, "label"]
-            entry = catalog.entries.get(code)
-            parent = _nearest_parent(codes, codes.index(code))
-            findings.append(
-                make_finding(
-                    by_id[case.check],
-                    table.name,
-                    table.sheet,
-                    block.label_cell(row),
-                    code=code,
-                    name=label,
-                    catalog_name=entry.name if entry else "",
-                    catalog=_catalog_label(catalog),
-                    year=spec.year,
-                    parent=parent,
-                    expected_prefix=parent,
-                )
-            )
+    code_rules = tuple((r.id, r.kind, frozenset(r.params.get("confidence", []))) for r in rules if r.kind.startswith("schema_code"))
+    cells, codes = _stack(inspections, spec)
+    findings: list[list[Finding]] = [[] for _ in inspections]
+    ran: list[set[str]] = [set() for _ in inspections]
+    for number, inspection in enumerate(inspections):
+        tables = [t for t in inspection.tables.values() if t is not None]
+        if tables:
+            ran[number] |= {r[0] for r in cell_rules if r[1] == "schema_number" or any(t.id in r[2] for t in tables)}
+        if any(b.coded for t in tables for b in spec.table(t.name).blocks):
+            ran[number] |= {r[0] for r in code_rules}
+    for rule_id, position in _failures(_cell_schema(cell_rules), cells):
+        row = cells.iloc[position]
+        findings[row["workbook"]].append(_cell_finding(by_id[rule_id], row))
+    for rule_id, position in _failures(_code_schema(spec.catalogs, code_rules), codes):
+        row = codes.iloc[position]
+        findings[row["workbook"]].append(_code_finding(by_id[rule_id], row, codes, spec))
     return findings, ran
 
 
-def _catalog_label(catalog: Catalog) -> str:
-    return {FUNCTIONAL: "支出功能分类", ECONOMIC: "部门预算支出经济分类"}.get(catalog.kind, catalog.kind)
+def _stack(inspections: list[Inspection], spec: YearSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cells: list[tuple] = []
+    codes: list[tuple] = []
+    for number, inspection in enumerate(inspections):
+        for table in inspection.tables.values():
+            if table is None:
+                continue
+            table_spec = spec.table(table.name)
+            for name, block in table.blocks.items():
+                coded = next(b.coded for b in table_spec.blocks if name.startswith(b.name))
+                group = f"{number}|{table.id}|{name}"
+                for row in block.rows:
+                    label = f"{row.code} {row.label}" if row.code else (row.label or row.key)
+                    for column, value, cell, raw in zip(block.keys, row.values, row.cells, row.raw):
+                        cells.append((number, table.name, table.id, table.sheet, row.excel_row, label, column, cell, raw, value))
+                    if coded and row.code:
+                        codes.append((number, table.name, table.sheet, group, coded, row.code, row.label, block.label_cell(row.excel_row)))
+    cell_frame = pd.DataFrame(cells, columns=_CELL_COLUMNS)
+    cell_frame["raw"] = cell_frame["raw"].astype(object)
+    return cell_frame, pd.DataFrame(codes, columns=_CODE_COLUMNS)
 
 
-def _amount_finding(rule: Rule, table: RecognizedTable, block: Block, row: int, column: str, value: object = None) -> Finding:
-    cell = block.cells.at[row, column]
-    key = block.frame.at[row, "key"]
-    code, label = block.frame.at[row, "code"], block.frame.at[row, "label"]
-    name = f"{code} {label}" if code else (label or key)
-    number = block.frame.at[row, column]
-    actual = money(number) if number == number else ""
-    finding = make_finding(rule, table.name, table.sheet, cell, None, [operand(number, table.sheet, cell)], row=name, column=column, value=value, actual=actual)
-    if number == number:
+def _cell_finding(rule: Rule, row: pd.Series) -> Finding:
+    number = row["value"]
+    printed = not math.isnan(number)
+    finding = make_finding(
+        rule,
+        row["table"],
+        row["sheet"],
+        row["cell"],
+        None,
+        [operand(number, row["sheet"], row["cell"])],
+        row=row["name"],
+        column=row["column"],
+        value=row["raw"],
+        actual=money(number) if printed else "",
+    )
+    if printed:
         finding.actual = float(number)
     return finding
+
+
+def _code_finding(rule: Rule, row: pd.Series, codes: pd.DataFrame, spec: YearSpec) -> Finding:
+    catalog = spec.catalogs[row["catalog"]]
+    entry = catalog.entries.get(row["code"])
+    parent = _nearest_parent(codes, row)
+    return make_finding(
+        rule,
+        row["table"],
+        row["sheet"],
+        row["cell"],
+        code=row["code"],
+        name=row["label"],
+        catalog_name=entry.name if entry else "",
+        catalog={FUNCTIONAL: "支出功能分类", ECONOMIC: "部门预算支出经济分类"}.get(catalog.kind, catalog.kind),
+        year=spec.year,
+        parent=parent,
+        expected_prefix=parent,
+    )
+
+
+def _nearest_parent(codes: pd.DataFrame, row: pd.Series) -> str:
+    """The nearest shorter code above this row in its block."""
+    same = codes[codes["group"] == row["group"]]
+    earlier = same.loc[: row.name, "code"].tolist()[:-1]
+    return next((c for c in reversed(earlier) if len(c) < len(row["code"])), "")

@@ -50,28 +50,32 @@ def _load_rules(path: str) -> tuple[Rule, ...]:
 
 
 def validate_inspection(inspection: Inspection, spec: YearSpec, rules: tuple[Rule, ...]) -> WorkbookReport:
-    facts = Facts(inspection, spec)
-    findings: list[Finding] = []
-    ran: set[str] = set()
-    for rule in rules:
-        if rule.kind in SCHEMA_KINDS:
-            continue
-        try:
-            result = KINDS[rule.kind](rule, facts)
-        except Unavailable:
-            result = None
-        if result is not None:
-            ran.add(rule.id)
-            findings.extend(result)
+    return validate_inspections([inspection], spec, rules)[0]
+
+
+def validate_inspections(inspections: list[Inspection], spec: YearSpec, rules: tuple[Rule, ...]) -> list[WorkbookReport]:
+    """Validate several workbooks at once: the cross-table rules per workbook, the schemas once over all."""
     schema_rules = [r for r in rules if r.kind in SCHEMA_KINDS]
-    for table in inspection.tables.values():
-        if table is not None:
-            found, ids = schema_findings(table, spec, schema_rules)
-            findings.extend(found)
-            ran |= ids
-    findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], _table_order(spec, f.table), f.sheet, _cell_order(f.cell), f.rule_id))
-    ran_in_order = [r.id for r in rules if r.id in ran]
-    return WorkbookReport(inspection.path, _unit_name(inspection), _year(inspection, spec), inspection, findings, ran_in_order, rules)
+    schema_found, schema_ran = schema_findings(inspections, spec, schema_rules)
+    reports = []
+    for inspection, found, ids in zip(inspections, schema_found, schema_ran):
+        facts = Facts(inspection, spec)
+        findings: list[Finding] = list(found)
+        ran: set[str] = set(ids)
+        for rule in rules:
+            if rule.kind in SCHEMA_KINDS:
+                continue
+            try:
+                result = KINDS[rule.kind](rule, facts)
+            except Unavailable:
+                result = None
+            if result is not None:
+                ran.add(rule.id)
+                findings.extend(result)
+        findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], _table_order(spec, f.table), f.sheet, _cell_order(f.cell), f.rule_id))
+        ran_in_order = [r.id for r in rules if r.id in ran]
+        reports.append(WorkbookReport(inspection.path, _unit_name(inspection), _year(inspection, spec), inspection, findings, ran_in_order, rules))
+    return reports
 
 
 def _table_order(spec: YearSpec, name: str) -> int:

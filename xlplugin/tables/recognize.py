@@ -14,15 +14,13 @@ Nothing is guessed by position: rows are found by label or code, columns by head
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from ..model import Block, Inspection, Problem, RecognizedTable, Sheet
+from ..model import Block, Inspection, Problem, RecognizedTable, Row, Sheet
 from ..specs import BlockSpec, TableSpec, YearSpec
 from ..text import NotANumber, a1, column_letter, is_code, normalize_label, parse_amount, split_code
 from .titles import TitleHit, find_titles, prefix_parts
@@ -170,10 +168,10 @@ class _TableReader:
             block = self._block(group, rows[id(group)])
             if block is not None:
                 blocks[group.name] = block
-        placed = sum(len(b.frame) for b in blocks.values())
+        placed = sum(len(b.rows) for b in blocks.values())
         if not placed:
             return None, "表头下没有可识别的数据行（no rows recognised）", 0
-        last_row = max([last_row, *(int(b.frame.index.max()) - 1 for b in blocks.values())])
+        last_row = max([last_row, *(b.rows[-1].excel_row - 1 for b in blocks.values() if b.rows)])
         table = RecognizedTable(
             name=self.table.name,
             id=self.table.id,
@@ -446,21 +444,21 @@ class _TableReader:
         keys = [c.key for c in group.amount_columns]
         if not keys:
             return None
-        index = pd.Index([rec["row"] for rec in records], name="row", dtype="int64")
-        frame = pd.DataFrame(
-            {
-                "key": [rec["key"] for rec in records],
-                "code": [rec["code"] for rec in records],
-                "label": [rec["label"] for rec in records],
-                **{k: np.array([_nan(rec["amounts"][k]) for rec in records], dtype="float64") for k in keys},
-            },
-            index=index,
-        )
-        cells = pd.DataFrame({k: [rec["cells"][k] for rec in records] for k in keys}, index=index)
-        raw = pd.DataFrame({k: [rec["raw"][k] for rec in records] for k in keys}, index=index, dtype=object)
+        rows = [
+            Row(
+                rec["row"],
+                rec["key"],
+                rec["code"],
+                rec["label"],
+                tuple(_nan(rec["amounts"][k]) for k in keys),
+                tuple(rec["cells"][k] for k in keys),
+                tuple(rec["raw"][k] for k in keys),
+            )
+            for rec in records
+        ]
         letters = {c.key: column_letter(c.index) for c in group.amount_columns}
         label = column_letter(group.label_columns[0].index) if group.label_columns else ""
-        return Block(group.name, frame, cells, letters, raw, label)
+        return Block(group.name, rows, letters, label)
 
     def _range(self, last_row: int, groups: list[_Group]) -> str:
         cols = [c.index for g in groups for c in g.columns] + [self.hit.col]
@@ -468,7 +466,7 @@ class _TableReader:
 
 
 def _nan(value: float | None) -> float:
-    return np.nan if value is None else value
+    return math.nan if value is None else value
 
 
 def _table_tokens(table: TableSpec) -> set[str]:
