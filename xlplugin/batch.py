@@ -66,55 +66,79 @@ def expand_inputs(arguments: Iterable[str]) -> list[str]:
 
 def run_one(path: str, options: Options) -> Outcome:
     """Validate (and annotate) one workbook; never raises for a bad input."""
-    from .io.readers import WorkbookReadError
-    from .workbook import validate_workbook
+    return run_chunk([path], options)[0]
 
-    try:
-        report = validate_workbook(path, options.reader, options.year, options.catalogs, options.rules_file)
-    except WorkbookReadError as error:
-        return Outcome(path, error=str(error))
-    outcome = Outcome(path, report)
-    target = _annotation_target(path, options)
-    if target is not None:
-        outcome.annotated, problem = _annotate(report, Path(path), target, options)
-        if problem:
+
+def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
+    """Validate (and annotate) several workbooks in this process: each is read and recognised,
+    then the schemas run once over all of them (rules/schemas.py); never raises for a bad input."""
+    from .io.readers import WorkbookReadError, read_workbook
+    from .rules.validate import load_rules, validate_inspections
+    from .specs import load_year
+    from .tables.recognize import recognize
+
+    spec = load_year(options.year, options.catalogs)
+    rules = load_rules(options.year, options.rules_file)
+    outcomes = [Outcome(path) for path in paths]
+    inspections = []
+    for outcome in outcomes:
+        try:
+            inspections.append((outcome, recognize(read_workbook(outcome.path, options.reader), spec, outcome.path, options.reader)))
+        except WorkbookReadError as error:
+            outcome.error = str(error)
+    reports = validate_inspections([i for _, i in inspections], spec, rules)
+    for (outcome, _), report in zip(inspections, reports):
+        outcome.report = report
+        target = _annotation_target(outcome.path, options)
+        if target is not None:
+            outcome.annotated, problem = _annotate(report, Path(outcome.path), target, options)
             outcome.error = problem
-    report.inspection = _lean(report.inspection)
-    return outcome
+        report.inspection = _lean(report.inspection)
+    return outcomes
 
 
 def run_many(paths: list[str], options: Options, jobs: int = 0, scheduler: str = "", progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
-    """All inputs, in input order, on worker processes (jobs: 0 = all cores) or a Dask cluster."""
+    """All inputs, in input order, on worker processes (jobs: 0 = all cores) or a Dask cluster.
+
+    Inputs travel in chunks, so that each worker stacks its chunk's tables for the schemas."""
     if not paths:
         return []
     done: dict[str, Outcome] = {}
 
-    def record(outcome: Outcome) -> None:
-        done[outcome.path] = outcome
+    def record(outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            done[outcome.path] = outcome
         if progress:
             progress(len(done), len(paths))
 
+    workers = jobs or os.cpu_count() or 1
+    chunks = _chunks(paths, workers)
     if scheduler:
         _on_dask(paths, options, scheduler, record)
+    elif workers == 1 or len(chunks) == 1:
+        for chunk in chunks:
+            record(run_chunk(chunk, options))
     else:
-        workers = jobs or os.cpu_count() or 1
-        if workers == 1 or len(paths) == 1:
-            for path in paths:
-                record(run_one(path, options))
-        else:
-            with ProcessPoolExecutor(max_workers=min(workers, len(paths))) as pool:
-                futures = [pool.submit(run_one, path, options) for path in paths]
-                for future in as_completed(futures):
-                    record(future.result())
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+            futures = [pool.submit(run_chunk, chunk, options) for chunk in chunks]
+            for future in as_completed(futures):
+                record(future.result())
     return [done[path] for path in paths]
 
 
-def _on_dask(paths: list[str], options: Options, scheduler: str, record: Callable[[Outcome], None]) -> None:
+def _chunks(paths: list[str], workers: int, most: int = 32) -> list[list[str]]:
+    """Chunks small enough to keep every worker busy and show progress, large enough to stack."""
+    size = max(1, min(most, -(-len(paths) // (workers * 4))))
+    return [paths[i : i + size] for i in range(0, len(paths), size)]
+
+
+def _on_dask(paths: list[str], options: Options, scheduler: str, record: Callable[[list[Outcome]], None]) -> None:
     from dask.distributed import Client
     from dask.distributed import as_completed as dask_completed
 
     with Client(scheduler, timeout="30s") as client:
-        futures = client.map(run_one, paths, options=options, pure=False)
+        workers = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
+        futures = client.map(run_chunk, _chunks(paths, workers), options=options, pure=False)
         for future in dask_completed(futures):
             record(future.result())
 

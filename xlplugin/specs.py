@@ -103,7 +103,7 @@ class HeaderVocabulary:
         return self.aliases.get(label, label)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: one object per loaded year
 class YearSpec:
     year: int
     tables: tuple[TableSpec, ...]

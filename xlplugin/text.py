@@ -9,6 +9,7 @@ print 科目编码 as numbers or text.  Everything that compares text goes throu
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 import unicodedata
 
@@ -29,6 +30,11 @@ def normalize_label(value: object) -> str:
     """Comparable form of a row or header label ('' for non-text)."""
     if not isinstance(value, str):
         return ""
+    return _normalized(value)
+
+
+@functools.lru_cache(maxsize=65536)  # the same labels recur in every workbook of a batch
+def _normalized(value: str) -> str:
     text = _SPACE.sub("", unicodedata.normalize("NFKC", value)).translate(_QUOTES)
     previous = None
     while previous != text:
@@ -93,6 +99,7 @@ def is_code(digits: str) -> bool:
     return len(digits) in (3, 5, 7) and digits.isdigit()
 
 
+@functools.lru_cache(maxsize=1024)
 def column_letter(index: int) -> str:
     """0-based column index → Excel letters (0 → A)."""
     letters = ""

@@ -58,15 +58,8 @@ def _negative_in(tables: frozenset[str]):
 
 def _parent_ok(frame: pd.DataFrame) -> pd.Series:
     """Each 款/项 code starts with the nearest shorter code above it in the same block."""
-    result, stack, current = [], [], None
-    for group, code in zip(frame["group"], frame["code"]):
-        if group != current:
-            stack, current = [], group
-        while stack and len(stack[-1]) >= len(code):
-            stack.pop()
-        result.append(not stack or code.startswith(stack[-1]))
-        stack.append(code)
-    return pd.Series(result, index=frame.index)
+    parents = _parents(list(frame[_CODE_COLUMNS].itertuples(index=False, name=None)))
+    return pd.Series([code.startswith(parent) for code, parent in zip(frame["code"], parents)], index=frame.index)
 
 
 def _known(catalogs: dict[str, Catalog]):
@@ -138,7 +131,10 @@ def schema_findings(inspections: list[Inspection], spec: YearSpec, rules: list[R
         if r.kind in ("schema_number", "schema_nonnegative")
     )
     code_rules = tuple((r.id, r.kind, frozenset(r.params.get("confidence", []))) for r in rules if r.kind.startswith("schema_code"))
-    cells, codes = _stack(inspections, spec)
+    cell_rows, code_rows = _stack(inspections, spec)
+    cells = pd.DataFrame(cell_rows, columns=_CELL_COLUMNS)
+    cells["raw"] = cells["raw"].astype(object)
+    codes = pd.DataFrame(code_rows, columns=_CODE_COLUMNS)
     findings: list[list[Finding]] = [[] for _ in inspections]
     ran: list[set[str]] = [set() for _ in inspections]
     for number, inspection in enumerate(inspections):
@@ -148,15 +144,17 @@ def schema_findings(inspections: list[Inspection], spec: YearSpec, rules: list[R
         if any(b.coded for t in tables for b in spec.table(t.name).blocks):
             ran[number] |= {r[0] for r in code_rules}
     for rule_id, position in _failures(_cell_schema(cell_rules), cells):
-        row = cells.iloc[position]
+        row = dict(zip(_CELL_COLUMNS, cell_rows[position]))
         findings[row["workbook"]].append(_cell_finding(by_id[rule_id], row))
+    parents = _parents(code_rows)
     for rule_id, position in _failures(_code_schema(spec.catalogs, code_rules), codes):
-        row = codes.iloc[position]
-        findings[row["workbook"]].append(_code_finding(by_id[rule_id], row, codes, spec))
+        row = dict(zip(_CODE_COLUMNS, code_rows[position]))
+        findings[row["workbook"]].append(_code_finding(by_id[rule_id], row, parents[position], spec))
     return findings, ran
 
 
-def _stack(inspections: list[Inspection], spec: YearSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _stack(inspections: list[Inspection], spec: YearSpec) -> tuple[list[tuple], list[tuple]]:
+    """One tuple per amount cell (_CELL_COLUMNS) and one per 科目 row (_CODE_COLUMNS), all workbooks."""
     cells: list[tuple] = []
     codes: list[tuple] = []
     for number, inspection in enumerate(inspections):
@@ -173,12 +171,25 @@ def _stack(inspections: list[Inspection], spec: YearSpec) -> tuple[pd.DataFrame,
                         cells.append((number, table.name, table.id, table.sheet, row.excel_row, label, column, cell, raw, value))
                     if coded and row.code:
                         codes.append((number, table.name, table.sheet, group, coded, row.code, row.label, block.label_cell(row.excel_row)))
-    cell_frame = pd.DataFrame(cells, columns=_CELL_COLUMNS)
-    cell_frame["raw"] = cell_frame["raw"].astype(object)
-    return cell_frame, pd.DataFrame(codes, columns=_CODE_COLUMNS)
+    return cells, codes
 
 
-def _cell_finding(rule: Rule, row: pd.Series) -> Finding:
+def _parents(code_rows: list[tuple]) -> list[str]:
+    """For every 科目 row, the nearest shorter code above it in its block ('' for none)."""
+    group_at, code_at = _CODE_COLUMNS.index("group"), _CODE_COLUMNS.index("code")
+    parents, stack, current = [], [], None
+    for row in code_rows:
+        group, code = row[group_at], row[code_at]
+        if group != current:
+            stack, current = [], group
+        while stack and len(stack[-1]) >= len(code):
+            stack.pop()
+        parents.append(stack[-1] if stack else "")
+        stack.append(code)
+    return parents
+
+
+def _cell_finding(rule: Rule, row: dict) -> Finding:
     number = row["value"]
     printed = not math.isnan(number)
     finding = make_finding(
@@ -198,10 +209,9 @@ def _cell_finding(rule: Rule, row: pd.Series) -> Finding:
     return finding
 
 
-def _code_finding(rule: Rule, row: pd.Series, codes: pd.DataFrame, spec: YearSpec) -> Finding:
+def _code_finding(rule: Rule, row: dict, parent: str, spec: YearSpec) -> Finding:
     catalog = spec.catalogs[row["catalog"]]
     entry = catalog.entries.get(row["code"])
-    parent = _nearest_parent(codes, row)
     return make_finding(
         rule,
         row["table"],
@@ -215,10 +225,3 @@ def _code_finding(rule: Rule, row: pd.Series, codes: pd.DataFrame, spec: YearSpe
         parent=parent,
         expected_prefix=parent,
     )
-
-
-def _nearest_parent(codes: pd.DataFrame, row: pd.Series) -> str:
-    """The nearest shorter code above this row in its block."""
-    same = codes[codes["group"] == row["group"]]
-    earlier = same.loc[: row.name, "code"].tolist()[:-1]
-    return next((c for c in reversed(earlier) if len(c) < len(row["code"])), "")

@@ -9,6 +9,7 @@ keeps "…政府性基金预算财政拨款收入支出决算表为空表" and n
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -35,6 +36,11 @@ def match_title(text: object, spec: YearSpec) -> tuple[TableSpec, str] | None:
     """(table, prefix) when `text` is a table title, else None."""
     if not isinstance(text, str) or len(text) > 120 or "表" not in text:  # every title ends in 表
         return None
+    return _match_title(text, spec)
+
+
+@functools.lru_cache(maxsize=16384)  # titles and 目录/说明 lines recur across a batch
+def _match_title(text: str, spec: YearSpec) -> tuple[TableSpec, str] | None:
     title = normalize_title(text)
     if len(title) < 4:
         return None
