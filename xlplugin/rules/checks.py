@@ -157,19 +157,20 @@ def check_hierarchy(rule: Rule, facts: Facts) -> list[Finding] | None:
         groups: list[tuple[Row, list[Row]]] = []
         if total is not None and table_id != "T6":
             groups.append((total, [r for c, r in coded.items() if len(c) == 3]))
-        for code, parent in coded.items():
-            children = [r for c, r in coded.items() if len(c) == len(code) + 2 and c.startswith(code)]
-            if children:
-                groups.append((parent, children))
-        for parent, children in groups:
-            if not children:
+        children: dict[str, list[Row]] = {}
+        for code, row in coded.items():
+            if len(code) > 3:
+                children.setdefault(code[:-2], []).append(row)
+        groups += [(coded[code], rows_under) for code, rows_under in children.items() if code in coded]
+        for parent, parts_of in groups:
+            if not parts_of:
                 continue
             for column in columns:
                 head = parent.operand(column)
                 if head is None:
                     continue
                 ran = True
-                parts = [o for o in (c.operand(column) for c in children) if o is not None]
+                parts = [o for o in (c.operand(column) for c in parts_of) if o is not None]
                 found = _equation(rule, table.name, head, parts, row=parent.name, column=column)
                 if found:
                     findings.append(found)

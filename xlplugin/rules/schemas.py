@@ -59,12 +59,13 @@ def _negative_in(tables: frozenset[str]):
 def _parent_ok(frame: pd.DataFrame) -> pd.Series:
     """Each 款/项 code starts with the nearest shorter code above it in the same block."""
     parents = _parents(list(frame[_CODE_COLUMNS].itertuples(index=False, name=None)))
-    return pd.Series([code.startswith(parent) for code, parent in zip(frame["code"], parents)], index=frame.index)
+    return pd.Series([code.startswith(parent) for code, parent in zip(frame["code"].tolist(), parents)], index=frame.index)
 
 
 def _known(catalogs: dict[str, Catalog]):
     def check(frame: pd.DataFrame) -> pd.Series:
-        return pd.Series([code in catalogs[kind].entries for kind, code in zip(frame["catalog"], frame["code"])], index=frame.index)
+        pairs = zip(frame["catalog"].tolist(), frame["code"].tolist())
+        return pd.Series([code in catalogs[kind].entries for kind, code in pairs], index=frame.index)
 
     return check
 
@@ -72,7 +73,7 @@ def _known(catalogs: dict[str, Catalog]):
 def _name_matches(catalogs: dict[str, Catalog], confidences: frozenset[str]):
     def check(frame: pd.DataFrame) -> pd.Series:
         ok = []
-        for kind, code, label in zip(frame["catalog"], frame["code"], frame["label"]):
+        for kind, code, label in zip(frame["catalog"].tolist(), frame["code"].tolist(), frame["label"].tolist()):
             entry = catalogs[kind].entries.get(code)
             if entry is None or entry.confidence not in confidences or not label:
                 ok.append(True)
