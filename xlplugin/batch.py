@@ -64,11 +64,6 @@ def expand_inputs(arguments: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
-def run_one(path: str, options: Options) -> Outcome:
-    """Validate (and annotate) one workbook; never raises for a bad input."""
-    return run_chunk([path], options)[0]
-
-
 def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
     """Validate (and annotate) several workbooks in this process: each is read and recognised,
     then the schemas run once over all of them (rules/schemas.py); never raises for a bad input."""

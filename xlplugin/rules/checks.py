@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..model import ERROR, INFO, Finding
-from .facts import Facts, Row, TableMissing, Unavailable
+from .facts import FactRow, Facts, TableMissing, Unavailable
 from .tolerance import Comparison, Operand, compare, exceeds
 
 
@@ -154,10 +154,10 @@ def check_hierarchy(rule: Rule, facts: Facts) -> list[Finding] | None:
         columns = list(dict.fromkeys(c for b in table.blocks.values() for c in b.columns))
         coded = {r.code: r for r in rows if r.code and r.code.isdigit()}
         total = next((r for r in rows if r.key == "合计" and not r.code), None)
-        groups: list[tuple[Row, list[Row]]] = []
+        groups: list[tuple[FactRow, list[FactRow]]] = []
         if total is not None and table_id != "T6":
             groups.append((total, [r for c, r in coded.items() if len(c) == 3]))
-        children: dict[str, list[Row]] = {}
+        children: dict[str, list[FactRow]] = {}
         for code, row in coded.items():
             if len(code) > 3:
                 children.setdefault(code[:-2], []).append(row)

@@ -28,7 +28,7 @@ class ColumnMissing(Unavailable):
 
 
 @dataclass
-class Row:
+class FactRow:
     """One row of one block, as the rules see it."""
 
     table: RecognizedTable
@@ -55,7 +55,7 @@ class Facts:
         self.spec = spec
         self.by_id: dict[str, RecognizedTable | None] = {t.id: inspection.tables.get(t.name) for t in spec.tables}
         self.name_of = {t.id: t.name for t in spec.tables}
-        self._rows: dict[str, list[tuple[str, list[Row]]]] = {}
+        self._rows: dict[str, list[tuple[str, list[FactRow]]]] = {}
 
     def table(self, table_id: str) -> RecognizedTable:
         table = self.by_id.get(table_id)
@@ -63,10 +63,10 @@ class Facts:
             raise TableMissing(table_id)
         return table
 
-    def rows(self, table_id: str, block: str | None = None) -> list[Row]:
+    def rows(self, table_id: str, block: str | None = None) -> list[FactRow]:
         return [row for name, rows in self._blocks(table_id) for row in rows if block is None or name.startswith(block)]
 
-    def _blocks(self, table_id: str) -> list[tuple[str, list[Row]]]:
+    def _blocks(self, table_id: str) -> list[tuple[str, list[FactRow]]]:
         """Every block's rows as plain Python objects, built once per table."""
         if table_id not in self._rows:
             table = self.table(table_id)
@@ -75,7 +75,7 @@ class Facts:
             for name, part in table.blocks.items():
                 keys = part.keys
                 rows = [
-                    Row(table, name, r.excel_row, r.key, r.code, r.label, dict(zip(keys, zip(r.values, r.cells))), half)
+                    FactRow(table, name, r.excel_row, r.key, r.code, r.label, dict(zip(keys, zip(r.values, r.cells))), half)
                     for r in part.rows
                 ]
                 blocks.append((name, rows))
