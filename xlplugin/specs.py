@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,11 +104,22 @@ class HeaderVocabulary:
         return self.aliases.get(label, label)
 
 
+@dataclass(frozen=True)
+class LinePatterns:
+    """The lines around a table (tables.toml [lines])."""
+
+    meta: re.Pattern
+    amount_unit: re.Pattern
+    unit_name: re.Pattern
+    note: re.Pattern
+
+
 @dataclass(frozen=True, eq=False)  # hashed by identity: one object per loaded year
 class YearSpec:
     year: int
     tables: tuple[TableSpec, ...]
     header: HeaderVocabulary
+    lines: LinePatterns
     catalogs: dict[str, Catalog] = field(default_factory=dict)
 
     def table(self, name_or_id: str) -> TableSpec:
@@ -134,7 +146,7 @@ def load_year(year: int = 2024, catalog_files: tuple[str | Path, ...] = ()) -> Y
     for path in catalog_files:
         catalog = read_catalog_file(Path(path))
         catalogs[catalog.kind] = catalog
-    return YearSpec(base.year, base.tables, base.header, catalogs)
+    return YearSpec(base.year, base.tables, base.header, base.lines, catalogs)
 
 
 class SpecError(ValueError):
@@ -154,7 +166,8 @@ def _load_bundled(year: int) -> YearSpec:
         kind: _parse_catalog(kind, (folder / name).read_text(encoding="utf-8"), str(folder / name), default_confidence="")
         for kind, name in data["catalogs"].items()
     }
-    return YearSpec(int(data["year"]), tables, header, catalogs)
+    lines = LinePatterns(**{name: re.compile(pattern) for name, pattern in data["lines"].items()})
+    return YearSpec(int(data["year"]), tables, header, lines, catalogs)
 
 
 def _vocabulary(data: dict) -> HeaderVocabulary:

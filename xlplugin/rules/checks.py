@@ -155,7 +155,7 @@ def check_hierarchy(rule: Rule, facts: Facts) -> list[Finding] | None:
         coded = {r.code: r for r in rows if r.code and r.code.isdigit()}
         total = next((r for r in rows if r.key == "合计" and not r.code), None)
         groups: list[tuple[FactRow, list[FactRow]]] = []
-        if total is not None and table_id != "T6":
+        if total is not None and rule.params.get("total_is_sum_of_classes", True):
             groups.append((total, [r for c, r in coded.items() if len(c) == 3]))
         children: dict[str, list[FactRow]] = {}
         for code, row in coded.items():
@@ -266,14 +266,12 @@ def check_zero_together(rule: Rule, facts: Facts) -> list[Finding] | None:
     return [make_finding(rule, _table_of(facts, rule.params["total"]), total.sheet, total.cell, None, [total, *items], message_detail=detail)]
 
 
-_EMPTY_NOTE = re.compile(r"(无数据|空表|没有数据|未发生|无.{0,30}(收入|支出|经费))")
-
-
 def check_empty_note(rule: Rule, facts: Facts) -> list[Finding] | None:
     """An all-blank fund / SOE / 三公 table must carry a note (under it or in the 说明)."""
     findings: list[Finding] = []
     ran = False
-    keywords = {"T7": "政府性基金", "T8": "国有资本经营", "T9": "三公"}
+    keywords = rule.params["keywords"]
+    note = re.compile(rule.params["note_pattern"])
     for table_id in rule.params["tables"]:
         table = facts.by_id.get(table_id)
         if table is None:
@@ -283,7 +281,7 @@ def check_empty_note(rule: Rule, facts: Facts) -> list[Finding] | None:
         if any(v == v and abs(v) > 0 for v in values):  # v == v: not NaN
             continue
         notes = list(table.notes) + [text for text in facts.inspection.texts if keywords[table_id] in text]
-        if any(_EMPTY_NOTE.search(note) for note in notes):
+        if any(note.search(text) for text in notes):
             continue
         findings.append(make_finding(rule, table.name, table.sheet, table.title_cell))
     return findings if ran else None

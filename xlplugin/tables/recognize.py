@@ -15,7 +15,6 @@ Nothing is guessed by position: rows are found by label or code, columns by head
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,10 +25,6 @@ from ..text import NotANumber, a1, column_letter, is_code, normalize_label, pars
 from .titles import TitleHit, find_titles, prefix_parts
 
 _HEADER_WINDOW = 16  # rows below a title in which its header must start and end
-_META = re.compile(r"(金额单位|单位[:：]|编制单位|编制部门|填报单位|部门[:：]|单位名称[:：]|公开\d+表|^\d{4}年度?$)")
-_UNIT = re.compile(r"单位[:：]?\s*(?:人民币)?\s*(万元|千元|元)")
-_UNIT_NAME = re.compile(r"(?:编制单位|编制部门|填报单位|单位名称|部门)[:：]\s*([^\s:：]+)")
-_NOTE = re.compile(r"^(注|说明|备注|本表|单位负责人|财务负责人|制表|填报人|数据来源|\*)")
 
 
 def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str = "") -> Inspection:
@@ -121,6 +116,7 @@ class _TableReader:
         self.sheet = hit.sheet
         self.table: TableSpec = hit.table
         self.vocab = spec.header
+        self.lines = spec.lines
         self.problems: list[Problem] = []
         self.unit, self.unit_stated = "万元", False
         self.unit_name, _ = prefix_parts(hit.prefix)
@@ -149,10 +145,10 @@ class _TableReader:
                 continue
             last_row = r
             first = cells[0]
-            if isinstance(first, str) and _NOTE.match(normalize_label(first) or first.strip()):
+            if isinstance(first, str) and self.lines.note.match(normalize_label(first) or first.strip()):
                 notes.append(first.strip())
                 continue
-            if all(isinstance(v, str) and _META.search(v) for v in cells):
+            if all(isinstance(v, str) and self.lines.meta.search(v) for v in cells):
                 continue
             for group in groups:
                 record = self._read_row(r, group)
@@ -194,10 +190,10 @@ class _TableReader:
         for value in self.sheet.rows[r] if r < len(self.sheet.rows) else []:
             if not isinstance(value, str):
                 continue
-            unit = _UNIT.search(value.replace(" ", ""))
+            unit = self.lines.amount_unit.search(value.replace(" ", ""))
             if unit:
                 self.unit, self.unit_stated = unit.group(1), True
-            name = _UNIT_NAME.search(value)
+            name = self.lines.unit_name.search(value)
             if name and not name.group(1).startswith(("万元", "元")):
                 self.unit_name = name.group(1)
 
@@ -214,7 +210,7 @@ class _TableReader:
                 r += 1
                 continue
             texts = [v for _, v in raw if isinstance(v, str)]
-            if not header_rows and texts and all(_META.search(t) for t in texts) and len(texts) == len(raw):
+            if not header_rows and texts and all(self.lines.meta.search(t) for t in texts) and len(texts) == len(raw):
                 self._read_meta(r)
                 r += 1
                 continue
