@@ -186,6 +186,23 @@ def template(output: str, unit: str, year: int, catalogs: tuple[str, ...]) -> No
     click.echo(f"已生成模板：{Path(path)}（{year} 年度，九张表）")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（默认只接受本机访问）")
+@click.option("--port", default=8000, show_default=True, type=int, help="端口")
+@click.option("--token", default="", envvar="XLPLUGIN_TOKEN", help="访问令牌：设置后所有接口都要求请求头 X-Token 或 Authorization: Bearer")
+@click.option("--max-upload-mb", default=20, show_default=True, type=int, help="上传文件大小上限（MB）")
+def serve(host: str, port: int, token: str, max_upload_mb: int) -> None:
+    """启动内网服务：上传页面、模板下载，以及 Excel 加载项 / Office.js 调用的接口。"""
+    import uvicorn
+
+    from .server.app import Limits, create_app
+
+    limits = Limits()
+    limits.upload_bytes = max_upload_mb * 1024 * 1024
+    click.echo(f"xlplugin 服务：http://{host}:{port}/（{'需要令牌' if token else '未设置令牌'}）", err=True)
+    uvicorn.run(create_app(token, limits), host=host, port=port, log_level="warning")
+
+
 def _fail(message: str) -> None:
     click.echo(f"xlplugin: 错误：{message}", err=True)
     sys.exit(2)

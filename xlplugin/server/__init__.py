@@ -1,0 +1,1 @@
+"""xlplugin as an intranet web service (FastAPI + uvicorn): `xlplugin serve`."""
