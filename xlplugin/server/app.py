@@ -15,7 +15,6 @@ an optional token guards every endpoint but the page itself.
 
 from __future__ import annotations
 
-import copy
 import os
 import secrets
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..excel import clear_book, insert_template, validate_book
@@ -77,15 +77,11 @@ def create_app(token: str = "", limits: Limits | None = None) -> FastAPI:
 
     @app.post("/xlwings/{action}", dependencies=guarded)
     async def xlwings_action(action: str, request: Request) -> JSONResponse:
-        book = await _book(request, limits)
-        if action == "validate":
-            validate_book(book)
-        elif action == "clear":
-            clear_book(book)
-        elif action == "template":
-            insert_template(book, template_layouts(load_year(2024)))
-        else:
+        run = {"validate": validate_book, "clear": clear_book, "template": lambda b: insert_template(b, template_layouts(load_year(2024)))}
+        if action not in run:
             raise HTTPException(404, f"没有这个操作：{action}")
+        book = await _book(request, limits)
+        await run_in_threadpool(run[action], book)  # CPU work off the event loop: requests run side by side
         return JSONResponse(book.json())
 
     @app.post("/{button}", dependencies=guarded)
@@ -94,19 +90,19 @@ def create_app(token: str = "", limits: Limits | None = None) -> FastAPI:
         if button not in HANDLERS:
             raise HTTPException(404, f"没有这个按钮：{button}")
         book = await _book(request, limits)
-        on_ribbon(button, book)
+        await run_in_threadpool(on_ribbon, button, book)
         return JSONResponse(book.json())
 
     @app.post("/api/validate", dependencies=guarded)
     async def api_validate(file: UploadFile = File(...), show_info: bool = False) -> JSONResponse:
         async with _upload(file, limits) as path:
-            report = _validate(path, file.filename)
+            report = await run_in_threadpool(_validate, path, file.filename)
             return JSONResponse(json_report(report, show_info))
 
     @app.post("/api/report", dependencies=guarded)
     async def api_report(file: UploadFile = File(...), format: str = Query("html", pattern="^(html|json|junit|sarif)$")) -> Response:
         async with _upload(file, limits) as path:
-            report = _validate(path, file.filename)
+            report = await run_in_threadpool(_validate, path, file.filename)
             text = render([report], format)
         media = {"html": "text/html", "json": "application/json", "junit": "application/xml", "sarif": "application/json"}[format]
         suffix = {"junit": "xml", "sarif": "sarif"}.get(format, format)
@@ -115,10 +111,10 @@ def create_app(token: str = "", limits: Limits | None = None) -> FastAPI:
     @app.post("/api/annotate", dependencies=guarded)
     async def api_annotate(file: UploadFile = File(...)) -> Response:
         async with _upload(file, limits) as path:
-            report = _validate(path, file.filename)
+            report = await run_in_threadpool(_validate, path, file.filename)
             target = path.with_name(f"annotated{path.suffix}")
             try:
-                annotate_file(path, target, plan_marks(report))
+                await run_in_threadpool(annotate_file, path, target, plan_marks(report))
             except AnnotateRefused as error:
                 raise HTTPException(422, str(error).replace(str(path), file.filename or "工作簿")) from error
             content = target.read_bytes()
@@ -157,7 +153,7 @@ async def _book(request: Request, limits: Limits):
     if cells > limits.payload_cells:
         raise HTTPException(413, f"工作簿单元格过多（{cells} 个，上限 {limits.payload_cells}）")
     try:
-        return xw.Book(json=copy.deepcopy(payload))
+        return xw.Book(json=payload)
     except Exception as error:  # a malformed payload is the client's problem, said once
         raise HTTPException(400, f"无法读取 xlwings 请求（invalid payload）：{type(error).__name__}") from error
 
