@@ -1,0 +1,97 @@
+"""The upload page end to end, in Debian's headless Chromium driven by Playwright, against a real uvicorn."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+import uvicorn
+from conftest import ONE_ERROR, sample_with
+
+from xlplugin.marks import RESULT_SHEET
+from xlplugin.server.app import create_app
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by .ci/run")
+
+
+@pytest.fixture(scope="module")
+def server():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield chromium
+        chromium.close()
+
+
+def test_upload_see_findings_and_download_the_annotated_copy(server, browser, tmp_path):
+    workbook = sample_with(tmp_path / "财政局.xlsx", ONE_ERROR)
+    page = browser.new_page(accept_downloads=True)
+    page.goto(server)
+    assert page.title() == "部门决算公开 九张表校验"
+    page.set_input_files("#file", str(workbook))
+    page.click("#check")
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('校验完成')", timeout=30_000)
+    assert page.text_content("#status") == "校验完成：错误 2 个，提示 1 个，未通过。"
+    rows = page.locator("#findings tbody tr")
+    assert rows.count() == 3
+    assert "H-4" in page.text_content("#findings tbody") and "一般公共预算财政拨款支出决算表!C10" in page.text_content("#findings tbody")
+
+    with page.expect_download() as download:
+        page.click("#annotated")
+    saved = tmp_path / "download.xlsx"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename == "财政局_审核标注.xlsx"
+    book = openpyxl.load_workbook(saved)
+    assert book.sheetnames[0] == RESULT_SHEET
+    assert book["一般公共预算财政拨款支出决算表"]["C10"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert "H-4" in book["一般公共预算财政拨款支出决算表"]["C10"].comment.text
+
+    with page.expect_download() as html:
+        page.click("#html")
+    html_path = tmp_path / "report.html"
+    html.value.save_as(html_path)
+    assert "xlplugin 审核报告" in html_path.read_text(encoding="utf-8")
+
+    with page.expect_download() as template:
+        page.click("#template")
+    template_path = tmp_path / "template.xlsx"
+    template.value.save_as(template_path)
+    assert len(openpyxl.load_workbook(template_path).sheetnames) == 9
+
+
+def test_a_bad_file_shows_a_chinese_message(server, browser, tmp_path):
+    bad = tmp_path / "坏.xlsx"
+    bad.write_text("不是工作簿", encoding="utf-8")
+    page = browser.new_page()
+    page.goto(server)
+    page.set_input_files("#file", str(bad))
+    page.click("#check")
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('出错')", timeout=30_000)
+    assert "不是 Excel 工作簿" in page.text_content("#status")
