@@ -104,9 +104,7 @@ def test_a_token_guards_the_api(broken):
 
 
 def test_an_upload_over_the_limit_is_refused(broken):
-    limits = Limits()
-    limits.upload_bytes = 10_000
-    small = TestClient(create_app(limits=limits))
+    small = TestClient(create_app(limits=Limits(upload_bytes=10_000)))
     response = small.post("/api/validate", files=_upload(broken))
     assert response.status_code == 413 and "文件过大" in response.json()["detail"]
 
@@ -156,9 +154,7 @@ def test_uploads_are_deleted_after_the_response(client, broken, tmp_path, monkey
 
 
 def test_a_payload_with_too_many_cells_is_refused(broken):
-    limits = Limits()
-    limits.payload_cells = 100
-    small = TestClient(create_app(limits=limits))
+    small = TestClient(create_app(limits=Limits(payload_cells=100)))
     response = small.post("/xlwings/validate", json=payload_from_file(broken))
     assert response.status_code == 413 and "单元格过多" in response.json()["detail"]
     assert small.post("/xlwings/validate", content=b"not json", headers={"content-type": "application/json"}).status_code == 400

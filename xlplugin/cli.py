@@ -197,8 +197,7 @@ def serve(host: str, port: int, token: str, max_upload_mb: int) -> None:
 
     from .server.app import Limits, create_app
 
-    limits = Limits()
-    limits.upload_bytes = max_upload_mb * 1024 * 1024
+    limits = Limits(upload_bytes=max_upload_mb * 1024 * 1024)
     click.echo(f"xlplugin 服务：http://{host}:{port}/（{'需要令牌' if token else '未设置令牌'}）", err=True)
     uvicorn.run(create_app(token, limits), host=host, port=port, log_level="warning")
 

@@ -19,6 +19,7 @@ import os
 import secrets
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
@@ -40,10 +41,11 @@ from .page import UPLOAD_PAGE
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@dataclass(frozen=True)
 class Limits:
-    upload_bytes = 20 * 1024 * 1024  # a unit's workbook is well under 1 MB
-    unpacked_bytes = 200 * 1024 * 1024
-    payload_cells = 2_000_000
+    upload_bytes: int = 20 * 1024 * 1024  # a unit's workbook is well under 1 MB
+    unpacked_bytes: int = 200 * 1024 * 1024
+    payload_cells: int = 2_000_000
 
 
 def create_app(token: str = "", limits: Limits | None = None) -> FastAPI:
