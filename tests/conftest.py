@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -49,3 +50,45 @@ def sample_with(path: Path, edits: dict[tuple[str, str], object]) -> Path:
 
 # 表五 2080101 行政运行 基本支出 one 万元 too high: H-1 and H-4 errors, an X-8 warning
 ONE_ERROR = {(T5, "D10"): 494.92}
+
+
+CHROMIUM = shutil.which("chromium")  # Debian's, installed by .ci/run
+
+
+@pytest.fixture(scope="session")
+def server():
+    """A real uvicorn serving xlplugin on a free loopback port."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from xlplugin.server.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    instance = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield chromium
+        chromium.close()

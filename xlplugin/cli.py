@@ -191,7 +191,8 @@ def template(output: str, unit: str, year: int, catalogs: tuple[str, ...]) -> No
 @click.option("--port", default=8000, show_default=True, type=int, help="端口")
 @click.option("--token", default="", envvar="XLPLUGIN_TOKEN", help="访问令牌：设置后所有接口都要求请求头 X-Token 或 Authorization: Bearer")
 @click.option("--max-upload-mb", default=20, show_default=True, type=int, help="上传文件大小上限（MB）")
-def serve(host: str, port: int, token: str, max_upload_mb: int) -> None:
+@click.option("--office-js", type=click.Path(file_okay=False), help="Office.js 所在文件夹（默认 ~/.xlplugin/office-js，见 fetch-office-js）")
+def serve(host: str, port: int, token: str, max_upload_mb: int, office_js: str | None) -> None:
     """启动内网服务：上传页面、模板下载，以及 Excel 加载项 / Office.js 调用的接口。"""
     import uvicorn
 
@@ -199,7 +200,36 @@ def serve(host: str, port: int, token: str, max_upload_mb: int) -> None:
 
     limits = Limits(upload_bytes=max_upload_mb * 1024 * 1024)
     click.echo(f"xlplugin 服务：http://{host}:{port}/（{'需要令牌' if token else '未设置令牌'}）", err=True)
-    uvicorn.run(create_app(token, limits), host=host, port=port, log_level="warning")
+    app = create_app(token, limits, Path(office_js) if office_js else None)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@main.command("fetch-office-js")
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+def fetch_office_js(folder: str | None) -> None:
+    """从 npm 下载 Office.js（@microsoft/office-js）到 FOLDER（默认 ~/.xlplugin/office-js），供内网服务使用。"""
+    import shutil
+    import subprocess
+    import tarfile
+    import tempfile
+
+    from .server.app import OFFICE_JS
+
+    target = Path(folder) if folder else OFFICE_JS
+    if shutil.which("npm") is None:
+        _fail("需要 npm（Node.js）来下载 Office.js；也可在联网电脑上运行本命令后把文件夹复制到服务器（npm not found）")
+    with tempfile.TemporaryDirectory() as scratch:
+        done = subprocess.run(["npm", "pack", "@microsoft/office-js", "--pack-destination", scratch], capture_output=True, text=True)
+        if done.returncode != 0:
+            _fail(f"npm pack @microsoft/office-js 失败：{done.stderr.strip()[-300:]}")
+        archive = next(Path(scratch).glob("*.tgz"))
+        with tarfile.open(archive) as package:
+            members = [m for m in package.getmembers() if m.name.startswith("package/dist/") and m.isfile()]
+            for member in members:
+                member.name = member.name.removeprefix("package/dist/")
+            target.mkdir(parents=True, exist_ok=True)
+            package.extractall(target, members=members, filter="data")
+    click.echo(f"已下载 Office.js 到 {target}（{len(members)} 个文件）；xlplugin serve 会在 /office-js/ 提供它")
 
 
 def _fail(message: str) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
@@ -36,6 +37,7 @@ from ..marks import plan_marks
 from ..report import render
 from ..specs import SpecError, load_year
 from ..workbook import validate_workbook
+from .manifest import manifest
 from .page import UPLOAD_PAGE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,11 +50,19 @@ class Limits:
     payload_cells: int = 2_000_000
 
 
-def create_app(token: str = "", limits: Limits | None = None) -> FastAPI:
+STATIC = Path(__file__).parent / "static"
+OFFICE_JS = Path.home() / ".xlplugin" / "office-js"  # filled by `xlplugin fetch-office-js`
+
+
+def create_app(token: str = "", limits: Limits | None = None, office_js: Path | None = None) -> FastAPI:
     """The application; `token` (or XLPLUGIN_TOKEN) makes every API call require it."""
     token = token or os.environ.get("XLPLUGIN_TOKEN", "")
     limits = limits or Limits()
     app = FastAPI(title="xlplugin", version=__version__, docs_url=None, redoc_url=None)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    office_js = office_js or OFFICE_JS
+    if (office_js / "office.js").is_file():  # Office.js served by us: no internet needed
+        app.mount("/office-js", StaticFiles(directory=office_js), name="office-js")
 
     def authorised(authorization: str = Header(default=""), x_token: str = Header(default="")) -> None:
         if not token:
@@ -66,6 +76,10 @@ def create_app(token: str = "", limits: Limits | None = None) -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     def page() -> str:
         return UPLOAD_PAGE
+
+    @app.get("/manifest.xml")
+    def office_manifest(request: Request) -> Response:
+        return Response(manifest(str(request.base_url)), media_type="application/xml; charset=utf-8")
 
     @app.get("/template.xlsx", dependencies=guarded)
     def template(unit: str = Query("", max_length=100), year: int = 2024) -> Response:
