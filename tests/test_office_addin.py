@@ -33,9 +33,9 @@ def test_the_manifest_has_the_same_tab_and_only_local_urls():
     assert root.find("o:Hosts/o:Host", NS).get("Name") == "Workbook"
     tab = root.find(".//ov:CustomTab", NS)
     assert tab.get("id") == "tabXlplugin"
-    buttons = [c.get("id") for c in tab.iter("{%s}Control" % NS["ov"])]
+    buttons = [c.get("id") for c in tab.findall(".//ov:Control", NS)]
     assert buttons == list(HANDLERS)
-    strings = {s.get("id"): s.get("DefaultValue") for s in root.iter("{%s}String" % NS["bt"])}
+    strings = {s.get("id"): s.get("DefaultValue") for s in root.findall(".//bt:String", NS)}
     assert strings["Tab.Label"] == "决算校验" and strings["btnValidate.Label"] == "校验" and strings["btnClear.Label"] == "清除标记"
     urls = [e.get("DefaultValue") for e in root.iter() if (e.get("DefaultValue") or "").startswith("http")]
     assert urls and all(u.startswith("http://xlplugin.intranet/") for u in urls)
