@@ -153,6 +153,12 @@ def test_uploads_are_deleted_after_the_response(client, broken, tmp_path, monkey
     assert [p for p in tmp_path.iterdir() if p.name.startswith("xlplugin-")] == []
 
 
+def test_an_upload_with_too_many_cells_is_refused(broken):
+    small = TestClient(create_app(limits=Limits(payload_cells=1000)))
+    response = small.post("/api/validate", files=_upload(broken))
+    assert response.status_code == 413 and "单元格过多" in response.json()["detail"]
+
+
 def test_a_payload_with_too_many_cells_is_refused(broken):
     small = TestClient(create_app(limits=Limits(payload_cells=100)))
     response = small.post("/xlwings/validate", json=payload_from_file(broken))

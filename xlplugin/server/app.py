@@ -31,12 +31,13 @@ from .. import __version__
 from ..excel import clear_book, insert_template, validate_book
 from ..excel.ribbon import HANDLERS, on_ribbon
 from ..io.annotate import AnnotateRefused, annotate_file
-from ..io.readers import WorkbookReadError
+from ..io.readers import WorkbookReadError, read_workbook
 from ..io.template import template_layouts, write_template
 from ..marks import plan_marks
 from ..report import render
+from ..rules.validate import load_rules, validate_inspection
 from ..specs import SpecError, load_year
-from ..workbook import validate_workbook
+from ..tables.recognize import recognize
 from .manifest import manifest
 from .page import UPLOAD_PAGE
 
@@ -112,13 +113,13 @@ def create_app(token: str = "", limits: Limits | None = None, office_js: Path | 
     @app.post("/api/validate", dependencies=guarded)
     async def api_validate(file: UploadFile = File(...), show_info: bool = False) -> JSONResponse:
         async with _upload(file, limits) as path:
-            report = await run_in_threadpool(_validate, path, file.filename)
+            report = await run_in_threadpool(_validate, path, file.filename, limits)
             return JSONResponse(json_report(report, show_info))
 
     @app.post("/api/report", dependencies=guarded)
     async def api_report(file: UploadFile = File(...), format: str = Query("html", pattern="^(html|json|junit|sarif)$")) -> Response:
         async with _upload(file, limits) as path:
-            report = await run_in_threadpool(_validate, path, file.filename)
+            report = await run_in_threadpool(_validate, path, file.filename, limits)
             text = render([report], format)
         media = {"html": "text/html", "json": "application/json", "junit": "application/xml", "sarif": "application/json"}[format]
         suffix = {"junit": "xml", "sarif": "sarif"}.get(format, format)
@@ -127,7 +128,7 @@ def create_app(token: str = "", limits: Limits | None = None, office_js: Path | 
     @app.post("/api/annotate", dependencies=guarded)
     async def api_annotate(file: UploadFile = File(...)) -> Response:
         async with _upload(file, limits) as path:
-            report = await run_in_threadpool(_validate, path, file.filename)
+            report = await run_in_threadpool(_validate, path, file.filename, limits)
             target = path.with_name(f"annotated{path.suffix}")
             try:
                 await run_in_threadpool(annotate_file, path, target, plan_marks(report))
@@ -146,13 +147,17 @@ def json_report(report, show_info: bool = False) -> dict:
     return reports_json([report], show_info)["workbooks"][0]
 
 
-def _validate(path: Path, name: str | None):
+def _validate(path: Path, name: str | None, limits: Limits):
+    spec = load_year(2024)
     try:
-        report = validate_workbook(path)
+        sheets = read_workbook(path)
     except WorkbookReadError as error:
         raise HTTPException(422, error.problem) from error
-    report.path = name or "工作簿.xlsx"  # the user's name for it, never our temporary path
-    return report
+    cells = sum(len(row) for sheet in sheets for row in sheet.rows)
+    if cells > limits.payload_cells:
+        raise HTTPException(413, f"工作簿单元格过多（{cells} 个，上限 {limits.payload_cells}）")
+    display = name or "工作簿.xlsx"  # the user's name for it, never our temporary path
+    return validate_inspection(recognize(sheets, spec, display), spec, load_rules(2024))
 
 
 async def _book(request: Request, limits: Limits):
