@@ -176,3 +176,11 @@ def test_concurrent_requests_are_safe(client, broken):
         results = list(pool.map(one, range(16)))
     assert all(r == results[0] for r in results) and results[0]["errors"] == 2
     assert json.dumps(results[0])
+
+
+def test_the_server_binds_to_loopback_unless_told_otherwise():
+    from xlplugin.cli import serve
+
+    options = {p.name: p for p in serve.params}
+    assert options["host"].default == "127.0.0.1"
+    assert options["token"].envvar == "XLPLUGIN_TOKEN"
