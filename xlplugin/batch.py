@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .model import WorkbookReport
+from .specs import DEFAULT_YEAR
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -26,7 +27,7 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 @dataclass(frozen=True)
 class Options:
     reader: str = "calamine"
-    year: int = 2024
+    year: int = DEFAULT_YEAR
     catalogs: tuple[str, ...] = ()
     rules_file: str | None = None
     annotate_to: str | None = None  # a file (single workbook) or, with annotate_dir, a folder

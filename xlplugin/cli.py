@@ -13,8 +13,9 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .specs import DEFAULT_YEAR
 
-_YEAR = click.option("--year", type=int, default=2024, show_default=True, help="规则与表样年度")
+_YEAR = click.option("--year", type=int, default=DEFAULT_YEAR, show_default=True, help="规则与表样年度")
 _CATALOG = click.option(
     "--catalog",
     "catalogs",

@@ -6,6 +6,7 @@ From a validation report: which cells get which fill and note, and the rows of t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .model import ERROR, INFO, SEVERITY_LABEL, WARNING, Finding, WorkbookReport
@@ -20,6 +21,20 @@ FILLS = {ERROR: "FFC7CE", WARNING: "FFEB9C"}
 RELATED_FILLS = {ERROR: "FDE9EC", WARNING: "FFF6D9"}  # lighter: the other side of a broken equation
 COLUMNS = ["序号", "级别", "规则", "表", "单元格", "说明", "期望值", "实际值", "差额"]
 LINK_COLUMN = COLUMNS.index("单元格")
+
+
+_SOLID_RGB = re.compile(r'patternType="solid".*?rgb="[0-9A-Fa-f]{2}([0-9A-Fa-f]{6})"', re.S)
+
+
+def stored_fill_rgb(stored: object) -> str | None:
+    """RRGGBB of the solid fill an undo row recorded, None for no (or a non-solid) fill.
+
+    The openpyxl writer records the fill's XML, the xlwings writer rgb:RRGGBB, none or unknown."""
+    text = str(stored or "")
+    if text.startswith("rgb:"):
+        return text[4:]
+    found = _SOLID_RGB.search(text) if text.startswith("<") else None
+    return found.group(1) if found else None
 
 
 @dataclass

@@ -142,10 +142,6 @@ class RecognizedTable:
     def row_count(self) -> int:
         return sum(len(b.rows) for b in self.blocks.values())
 
-    @property
-    def column_keys(self) -> list[str]:
-        return [key for b in self.blocks.values() for key in b.columns]
-
 
 @dataclass
 class Inspection:

@@ -20,6 +20,8 @@ from .text import normalize_label, normalize_title
 
 DATA_DIR = Path(__file__).parent / "data"
 
+DEFAULT_YEAR = 2024  # the newest year under data/; what every command uses unless told --year
+
 FUNCTIONAL = "功能分类"
 ECONOMIC = "经济分类"
 
@@ -112,6 +114,7 @@ class LinePatterns:
     amount_unit: re.Pattern
     unit_name: re.Pattern
     note: re.Pattern
+    empty_note: re.Pattern
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: one object per loaded year
@@ -137,7 +140,7 @@ def available_years() -> list[int]:
     return sorted(int(p.name) for p in DATA_DIR.iterdir() if p.name.isdigit())
 
 
-def load_year(year: int = 2024, catalog_files: tuple[str | Path, ...] = ()) -> YearSpec:
+def load_year(year: int = DEFAULT_YEAR, catalog_files: tuple[str | Path, ...] = ()) -> YearSpec:
     """The specs of `year`, with user catalogues replacing the bundled ones of their kind."""
     base = _load_bundled(year)
     if not catalog_files:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from .io.readers import read_workbook
-from .model import Inspection, WorkbookReport
-from .specs import load_year
+from .model import Inspection, Sheet, WorkbookReport
+from .specs import DEFAULT_YEAR, load_year
 from .tables.recognize import recognize
 
 
 def inspect_workbook(
-    path: str | Path, reader: str = "calamine", year: int = 2024, catalogs: tuple[str | Path, ...] = ()
+    path: str | Path, reader: str = "calamine", year: int = DEFAULT_YEAR, catalogs: tuple[str | Path, ...] = ()
 ) -> Inspection:
     """Read `path` and find the year's nine tables in it (raises WorkbookReadError, SpecError)."""
     spec = load_year(year, catalogs)
@@ -22,14 +22,24 @@ def inspect_workbook(
 def validate_workbook(
     path: str | Path,
     reader: str = "calamine",
-    year: int = 2024,
+    year: int = DEFAULT_YEAR,
     catalogs: tuple[str | Path, ...] = (),
     rules_file: str | Path | None = None,
 ) -> WorkbookReport:
     """Recognise and validate one workbook (raises WorkbookReadError, SpecError)."""
+    return validate_sheets(read_workbook(path, reader), str(path), reader, year, catalogs, rules_file)
+
+
+def validate_sheets(
+    sheets: list[Sheet],
+    path: str,
+    reader: str = "calamine",
+    year: int = DEFAULT_YEAR,
+    catalogs: tuple[str | Path, ...] = (),
+    rules_file: str | Path | None = None,
+) -> WorkbookReport:
+    """Recognise and validate sheets already read; `path` is how the report names the workbook."""
     from .rules.validate import load_rules, validate_inspection
 
     spec = load_year(year, catalogs)
-    rules = load_rules(year, rules_file)
-    inspection = recognize(read_workbook(path, reader), spec, str(path), reader)
-    return validate_inspection(inspection, spec, rules)
+    return validate_inspection(recognize(sheets, spec, path, reader), spec, load_rules(year, rules_file))

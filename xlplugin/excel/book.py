@@ -23,10 +23,11 @@ from ..marks import (
     UNDO_SHEET,
     MarkPlan,
     plan_marks,
+    stored_fill_rgb,
 )
 from ..model import Sheet, WorkbookReport
 from ..rules.validate import load_rules, validate_inspection
-from ..specs import load_year
+from ..specs import DEFAULT_YEAR, load_year
 from ..tables.layout import SheetLayout
 from ..tables.recognize import recognize
 from ..text import a1, column_letter
@@ -47,7 +48,7 @@ def read_sheets(book: Any) -> list[Sheet]:
     return sheets
 
 
-def validate_book(book: Any, year: int = 2024, catalogs: tuple = (), rules_file: str | None = None) -> WorkbookReport:
+def validate_book(book: Any, year: int = DEFAULT_YEAR, catalogs: tuple = (), rules_file: str | None = None) -> WorkbookReport:
     """Validate the open workbook and mark it (old marks are removed first)."""
     clear_book(book)
     spec = load_year(year, catalogs)
@@ -190,12 +191,8 @@ def _read_fill(cell: Any) -> str:
 
 
 def _fill_colour(stored: object) -> str | None:
-    text = str(stored or "")
-    if text.startswith("rgb:"):
-        return "#" + text[4:]
-    if text.startswith("<") and 'patternType="solid"' in text and 'rgb="' in text:  # written by the openpyxl path
-        return "#" + text.split('rgb="', 1)[1][2:8]
-    return None
+    rgb = stored_fill_rgb(stored)
+    return None if rgb is None else "#" + rgb
 
 
 def _read_note(note: Any) -> str | None:

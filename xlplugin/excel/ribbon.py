@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..specs import DEFAULT_YEAR as YEAR
 from .book import clear_book, insert_template, validate_book
 
 TITLE = "决算校验"
-YEAR = 2024
 LOG_FILE = Path.home() / ".xlplugin" / "xlplugin.log"
 SUPPORT = "问题反馈：请联系本级财政局预算（决算）管理科室，或在 xlplugin 项目的问题跟踪中提交，并附上“审核结果”页截图和日志文件"
 

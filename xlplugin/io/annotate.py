@@ -27,7 +27,17 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.xml.functions import fromstring, tostring
 
-from ..marks import COLUMNS, LINK_COLUMN, NOTE_AUTHOR, NOTE_HEADER, RESULT_SHEET, UNDO_SHEET, USER_NOTE_HEADER, MarkPlan
+from ..marks import (
+    COLUMNS,
+    LINK_COLUMN,
+    NOTE_AUTHOR,
+    NOTE_HEADER,
+    RESULT_SHEET,
+    UNDO_SHEET,
+    USER_NOTE_HEADER,
+    MarkPlan,
+    stored_fill_rgb,
+)
 from ..text import column_letter
 
 # Parts of a package that openpyxl does not carry over when it saves a workbook.
@@ -146,11 +156,10 @@ def remove_marks(book: Workbook) -> None:
 def _stored_fill(stored: object) -> Fill:
     """The fill an undo row recorded: openpyxl XML, or rgb:RRGGBB / none / unknown from the xlwings path."""
     text = str(stored or "")
-    if text.startswith("<"):
+    if text.startswith("<"):  # exact: every attribute of the original fill
         return Fill.from_tree(fromstring(text))
-    if text.startswith("rgb:"):
-        return PatternFill("solid", fgColor="FF" + text[4:])
-    return PatternFill()
+    rgb = stored_fill_rgb(text)
+    return PatternFill() if rgb is None else PatternFill("solid", fgColor="FF" + rgb)
 
 
 def _user_note(comment: Comment | None) -> str:

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..specs import YearSpec, load_year
+from ..specs import DEFAULT_YEAR, YearSpec, load_year
 from ..tables.layout import SheetLayout, sheet_layout
 from ..text import a1, column_letter
 from .files import atomic_target
@@ -44,7 +44,7 @@ def template_layouts(spec: YearSpec, unit: str = "", content: dict | None = None
     return [sheet_layout(t, spec, unit=unit, content=content.get(t.name)) for t in spec.tables]
 
 
-def write_template(path: str | Path, year: int = 2024, unit: str = "", catalogs: tuple[str | Path, ...] = ()) -> Path:
+def write_template(path: str | Path, year: int = DEFAULT_YEAR, unit: str = "", catalogs: tuple[str | Path, ...] = ()) -> Path:
     """Write the blank nine-sheet template for `unit` to `path`."""
     spec = load_year(year, catalogs)
     return write_layouts(path, template_layouts(spec, unit))

@@ -35,9 +35,8 @@ from ..io.readers import WorkbookReadError, read_workbook
 from ..io.template import template_layouts, write_template
 from ..marks import plan_marks
 from ..report import render
-from ..rules.validate import load_rules, validate_inspection
-from ..specs import SpecError, load_year
-from ..tables.recognize import recognize
+from ..specs import DEFAULT_YEAR, SpecError, load_year
+from ..workbook import validate_sheets
 from .manifest import manifest
 from .page import UPLOAD_PAGE
 
@@ -83,7 +82,7 @@ def create_app(token: str = "", limits: Limits | None = None, office_js: Path | 
         return Response(manifest(str(request.base_url)), media_type="application/xml; charset=utf-8")
 
     @app.get("/template.xlsx", dependencies=guarded)
-    def template(unit: str = Query("", max_length=100), year: int = 2024) -> Response:
+    def template(unit: str = Query("", max_length=100), year: int = DEFAULT_YEAR) -> Response:
         with tempfile.TemporaryDirectory() as folder:
             try:
                 path = write_template(Path(folder) / "template.xlsx", year=year, unit=unit)
@@ -94,7 +93,7 @@ def create_app(token: str = "", limits: Limits | None = None, office_js: Path | 
 
     @app.post("/xlwings/{action}", dependencies=guarded)
     async def xlwings_action(action: str, request: Request) -> JSONResponse:
-        run = {"validate": validate_book, "clear": clear_book, "template": lambda b: insert_template(b, template_layouts(load_year(2024)))}
+        run = {"validate": validate_book, "clear": clear_book, "template": lambda b: insert_template(b, template_layouts(load_year()))}
         if action not in run:
             raise HTTPException(404, f"没有这个操作：{action}")
         book = await _book(request, limits)
@@ -148,7 +147,6 @@ def json_report(report, show_info: bool = False) -> dict:
 
 
 def _validate(path: Path, name: str | None, limits: Limits):
-    spec = load_year(2024)
     try:
         sheets = read_workbook(path)
     except WorkbookReadError as error:
@@ -156,8 +154,7 @@ def _validate(path: Path, name: str | None, limits: Limits):
     cells = sum(len(row) for sheet in sheets for row in sheet.rows)
     if cells > limits.payload_cells:
         raise HTTPException(413, f"工作簿单元格过多（{cells} 个，上限 {limits.payload_cells}）")
-    display = name or "工作簿.xlsx"  # the user's name for it, never our temporary path
-    return validate_inspection(recognize(sheets, spec, display), spec, load_rules(2024))
+    return validate_sheets(sheets, name or "工作簿.xlsx")  # the user's name for it, never our temporary path
 
 
 async def _book(request: Request, limits: Limits):

@@ -61,7 +61,8 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
         for r, c in sorted(sheet.uncached_formulas):
             if (sheet.name, a1(r, c)) not in reported:
                 problems.append(Problem("公式没有缓存值（formula without cached value）；请在 Excel 中重新计算并保存", a1(r, c), sheet.name, "formula"))
-    texts = [v for s in sheets for row in s.rows for v in row if isinstance(v, str) and ("无" in v or "空表" in v) and len(v) < 500]
+    empty = spec.lines.empty_note
+    texts = [v for s in sheets for row in s.rows for v in row if isinstance(v, str) and len(v) < 500 and empty.search(v)]
     return Inspection(path, reader, tables, missing, [s.name for s in sheets], problems, texts)
 
 
