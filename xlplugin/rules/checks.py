@@ -87,7 +87,7 @@ def _table_of(facts: Facts, reference: str) -> str:
     return facts.name_of[reference.lstrip("-").split("|")[0]]
 
 
-def _checks(rule: Rule) -> list[dict]:
+def rule_checks(rule: Rule) -> list[dict]:
     return rule.params.get("checks") or [rule.params]
 
 
@@ -96,7 +96,7 @@ def check_sum(rule: Rule, facts: Facts) -> list[Finding] | None:
     """total = Σ ±parts, for each check of the rule."""
     findings: list[Finding] = []
     ran = False
-    for check in _checks(rule):
+    for check in rule_checks(rule):
         try:
             totals = facts.resolve(check["total"])
             parts = [o for ref in check["parts"] for o in facts.resolve(ref)]
@@ -226,7 +226,7 @@ def check_not_greater(rule: Rule, facts: Facts) -> list[Finding] | None:
     """Σ left ≤ Σ right (a plausibility rule: certainly greater is a finding)."""
     findings: list[Finding] = []
     ran = False
-    for check in _checks(rule):
+    for check in rule_checks(rule):
         try:
             left = [o for ref in check["left"] for o in facts.resolve(ref)]
             right = [o for ref in check["right"] for o in facts.resolve(ref)]

@@ -17,6 +17,7 @@ from ..specs import DATA_DIR, SpecError, YearSpec
 from .checks import KINDS, Rule
 from .facts import Facts, Unavailable
 from .schemas import SCHEMA_KINDS, schema_findings
+from .screen import CLEAN, SCREENED, SKIP, screen
 
 _SEVERITIES = {"error", "warning", "info"}
 _RULE_FIELDS = {"id", "severity", "kind", "message", "source"}
@@ -53,17 +54,28 @@ def validate_inspection(inspection: Inspection, spec: YearSpec, rules: tuple[Rul
     return validate_inspections([inspection], spec, rules)[0]
 
 
-def validate_inspections(inspections: list[Inspection], spec: YearSpec, rules: tuple[Rule, ...]) -> list[WorkbookReport]:
-    """Validate several workbooks at once: the cross-table rules per workbook, the schemas once over all."""
+def validate_inspections(
+    inspections: list[Inspection], spec: YearSpec, rules: tuple[Rule, ...], screened: bool = True
+) -> list[WorkbookReport]:
+    """Validate several workbooks at once: the schemas once over all of them, the arithmetic
+    rules screened over all of them (screen.py), and checks.py per workbook where a rule
+    has something to report or is not screened (`screened=False`: checks.py everywhere)."""
     schema_rules = [r for r in rules if r.kind in SCHEMA_KINDS]
     schema_found, schema_ran = schema_findings(inspections, spec, schema_rules)
+    statuses = screen(inspections, spec, [r for r in rules if r.kind in SCREENED]) if screened else {}
     reports = []
-    for inspection, found, ids in zip(inspections, schema_found, schema_ran):
+    for number, (inspection, found, ids) in enumerate(zip(inspections, schema_found, schema_ran)):
         facts = Facts(inspection, spec)
         findings: list[Finding] = list(found)
         ran: set[str] = set(ids)
         for rule in rules:
             if rule.kind in SCHEMA_KINDS:
+                continue
+            status = statuses[rule.id][number] if rule.id in statuses else None
+            if status == SKIP:
+                continue
+            if status == CLEAN:
+                ran.add(rule.id)
                 continue
             try:
                 result = KINDS[rule.kind](rule, facts)
