@@ -47,6 +47,11 @@ class Catalog:
         """类 entries by normalised name (tables 1 and 4 list 类 rows by name)."""
         return {normalize_label(e.name): e for e in self.entries.values() if len(e.code) == 3}
 
+    @functools.cached_property
+    def names_by_code(self) -> dict[str, frozenset[str]]:
+        """Per code, its normalised name and aliases (what a table may print beside the code)."""
+        return {code: frozenset(normalize_label(n) for n in (e.name, *e.aliases)) for code, e in self.entries.items()}
+
 
 @dataclass(frozen=True)
 class ColumnSpec:

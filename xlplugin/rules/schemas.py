@@ -6,7 +6,7 @@ under its parent row (H-6b), exists in the year's catalogue (H-6c) and carries t
 catalogue's name (H-6d for verified entries, H-6e for unverified ones).
 
 The cells of all tables of all workbooks being validated are stacked into one long
-frame (one row per amount cell, keyed by workbook, table, block and Excel row), the
+frame (one row per amount cell: workbook, table and value, built without a Python step per cell), the
 科目 rows into another, and each schema is validated once; pandera's failure cases map
 back to the workbook and cell through the frame's index.
 """
@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import functools
 import math
+from itertools import chain
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from ..model import Finding, Inspection
+from ..model import Block, Finding, Inspection, RecognizedTable
 from ..specs import ECONOMIC, FUNCTIONAL, Catalog, YearSpec
-from ..text import NotANumber, normalize_label, parse_amount
+from ..text import NotANumber, parse_amount
 from .checks import Rule, make_finding, money
 from .tolerance import operand
 
@@ -35,13 +37,10 @@ SCHEMA_KINDS = {
     "schema_code_name",
 }
 CODE_PATTERN = r"^\d{3}(?:\d{2}){0,2}$"
-_CELL_COLUMNS = ["workbook", "table", "table_id", "sheet", "row", "name", "column", "cell", "raw", "value"]
 _CODE_COLUMNS = ["workbook", "table", "sheet", "group", "catalog", "code", "label", "cell"]
 
 
 def _is_amount(value: object) -> bool:
-    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
-        return True
     try:
         parse_amount(value)
         return True
@@ -56,57 +55,60 @@ def _negative_in(tables: frozenset[str]):
     return check
 
 
-def _parent_ok(frame: pd.DataFrame) -> pd.Series:
-    """Each 款/项 code starts with the nearest shorter code above it in the same block."""
-    parents = _parents(list(frame[_CODE_COLUMNS].itertuples(index=False, name=None)))
-    return pd.Series([code.startswith(parent) for code, parent in zip(frame["code"].tolist(), parents)], index=frame.index)
+@functools.lru_cache(maxsize=32)
+def _named_entries(catalogs: tuple[tuple[str, Catalog], ...], confidences: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """("kind|code" of the entries of these confidences, "kind|code|name" for each of their names)."""
+    scope = {f"{kind}|{code}" for kind, c in catalogs for code, e in c.entries.items() if e.confidence in confidences}
+    names = {f"{kind}|{code}|{n}" for kind, c in catalogs for code, ns in c.names_by_code.items() if f"{kind}|{code}" in scope for n in ns}
+    return frozenset(scope), frozenset(names)
 
 
-def _known(catalogs: dict[str, Catalog]):
-    def check(frame: pd.DataFrame) -> pd.Series:
-        pairs = zip(frame["catalog"].tolist(), frame["code"].tolist())
-        return pd.Series([code in catalogs[kind].entries for kind, code in pairs], index=frame.index)
-
-    return check
-
-
-def _name_matches(catalogs: dict[str, Catalog], confidences: frozenset[str]):
-    def check(frame: pd.DataFrame) -> pd.Series:
-        ok = []
-        for kind, code, label in zip(frame["catalog"].tolist(), frame["code"].tolist(), frame["label"].tolist()):
-            entry = catalogs[kind].entries.get(code)
-            if entry is None or entry.confidence not in confidences or not label:
-                ok.append(True)
-            else:
-                ok.append(label in {normalize_label(n) for n in (entry.name, *entry.aliases)})
-        return pd.Series(ok, index=frame.index)
-
-    return check
+def _code_frame(code_rows: list[tuple], parents: list[str], catalogs: dict[str, Catalog], rules: tuple) -> pd.DataFrame:
+    """The 科目 rows as the code schema reads them: the code, its catalogue entry ("kind|code"),
+    whether it sits under its parent row, and per name rule the printed "kind|code|label"
+    ('' where that rule does not apply: no label, or an entry of another confidence)."""
+    code_at, kind_at, label_at = (_CODE_COLUMNS.index(c) for c in ("code", "catalog", "label"))
+    codes = [row[code_at] for row in code_rows]
+    entries = [f"{row[kind_at]}|{row[code_at]}" for row in code_rows]
+    data = {
+        "code": codes,
+        "entry": entries,
+        "under_parent": [code.startswith(parent) for code, parent in zip(codes, parents)],
+    }
+    for rule_id, kind, confidences in rules:
+        if kind == "schema_code_name":
+            scope, _ = _named_entries(tuple(catalogs.items()), confidences)
+            data[f"named:{rule_id}"] = [
+                f"{entry}|{row[label_at]}" if row[label_at] and entry in scope else "" for entry, row in zip(entries, code_rows)
+            ]
+    return pd.DataFrame(data)
 
 
 @functools.lru_cache(maxsize=32)
 def _cell_schema(rules: tuple[tuple[str, str, frozenset[str]], ...]) -> pa.DataFrameSchema:
-    checks, raw_checks = [], []
+    checks, readable_checks = [], []
     for rule_id, kind, tables in rules:
         if kind == "schema_number":
-            raw_checks.append(pa.Check(_is_amount, element_wise=True, name=rule_id, error=rule_id))
+            readable_checks.append(pa.Check.equal_to(True, name=rule_id, error=rule_id))
         elif kind == "schema_nonnegative":
             checks.append(pa.Check(_negative_in(tables), name=rule_id, error=rule_id))
-    return pa.DataFrameSchema({"raw": pa.Column(object, nullable=True, checks=raw_checks)}, checks=checks)
+    return pa.DataFrameSchema({"readable": pa.Column(bool, checks=readable_checks)}, checks=checks)
 
 
 def _code_schema(catalogs: dict[str, Catalog], rules: tuple[tuple[str, str, frozenset[str]], ...]) -> pa.DataFrameSchema:
-    column_checks, frame_checks = [], []
+    columns: dict[str, list[pa.Check]] = {"code": [], "entry": [], "under_parent": []}
     for rule_id, kind, confidences in rules:
         if kind == "schema_code_format":
-            column_checks.append(pa.Check.str_matches(CODE_PATTERN, name=rule_id, error=rule_id))
+            columns["code"].append(pa.Check.str_matches(CODE_PATTERN, name=rule_id, error=rule_id))
         elif kind == "schema_code_parent":
-            frame_checks.append(pa.Check(_parent_ok, name=rule_id, error=rule_id))
+            columns["under_parent"].append(pa.Check.equal_to(True, name=rule_id, error=rule_id))
         elif kind == "schema_code_known":
-            frame_checks.append(pa.Check(_known(catalogs), name=rule_id, error=rule_id))
+            known = {f"{kind}|{code}" for kind, c in catalogs.items() for code in c.entries}
+            columns["entry"].append(pa.Check.isin(known, name=rule_id, error=rule_id))
         elif kind == "schema_code_name":
-            frame_checks.append(pa.Check(_name_matches(catalogs, confidences), name=rule_id, error=rule_id))
-    return pa.DataFrameSchema({"code": pa.Column(str, checks=column_checks)}, checks=frame_checks)
+            _, names = _named_entries(tuple(catalogs.items()), confidences)
+            columns[f"named:{rule_id}"] = [pa.Check.isin(names | {""}, name=rule_id, error=rule_id)]
+    return pa.DataFrameSchema({name: pa.Column(checks=checks) for name, checks in columns.items()})
 
 
 def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> list[tuple[str, int]]:
@@ -132,10 +134,10 @@ def schema_findings(inspections: list[Inspection], spec: YearSpec, rules: list[R
         if r.kind in ("schema_number", "schema_nonnegative")
     )
     code_rules = tuple((r.id, r.kind, frozenset(r.params.get("confidence", []))) for r in rules if r.kind.startswith("schema_code"))
-    cell_rows, code_rows = _stack(inspections, spec)
-    cells = pd.DataFrame(cell_rows, columns=_CELL_COLUMNS)
-    cells["raw"] = cells["raw"].astype(object)
-    codes = pd.DataFrame(code_rows, columns=_CODE_COLUMNS)
+    cells = _CellStack(inspections)
+    code_rows = _code_rows(inspections, spec)
+    parents = _parents(code_rows)
+    codes = _code_frame(code_rows, parents, spec.catalogs, code_rules)
     findings: list[list[Finding]] = [[] for _ in inspections]
     ran: list[set[str]] = [set() for _ in inspections]
     for number, inspection in enumerate(inspections):
@@ -144,19 +146,79 @@ def schema_findings(inspections: list[Inspection], spec: YearSpec, rules: list[R
             ran[number] |= {r[0] for r in cell_rules if r[1] == "schema_number" or any(t.id in r[2] for t in tables)}
         if any(b.coded for t in tables for b in spec.table(t.name).blocks):
             ran[number] |= {r[0] for r in code_rules}
-    for rule_id, position in _failures(_cell_schema(cell_rules), cells):
-        row = dict(zip(_CELL_COLUMNS, cell_rows[position]))
-        findings[row["workbook"]].append(_cell_finding(by_id[rule_id], row))
-    parents = _parents(code_rows)
+    for rule_id, position in _failures(_cell_schema(cell_rules), cells.frame):
+        number, finding = cells.finding(by_id[rule_id], position)
+        findings[number].append(finding)
     for rule_id, position in _failures(_code_schema(spec.catalogs, code_rules), codes):
         row = dict(zip(_CODE_COLUMNS, code_rows[position]))
         findings[row["workbook"]].append(_code_finding(by_id[rule_id], row, parents[position], spec))
     return findings, ran
 
 
-def _stack(inspections: list[Inspection], spec: YearSpec) -> tuple[list[tuple], list[tuple]]:
-    """One tuple per amount cell (_CELL_COLUMNS) and one per 科目 row (_CODE_COLUMNS), all workbooks."""
-    cells: list[tuple] = []
+class _CellStack:
+    """Every amount cell of every workbook, one frame row each (columns workbook, table_id,
+    value, readable), built from the blocks' rows without a Python step per cell; a frame
+    position leads back to its block, row and column only for the cells that fail."""
+
+    def __init__(self, inspections: list[Inspection]):
+        values: list[float] = []
+        raws: list[object] = []
+        self.blocks: list[tuple[int, int, RecognizedTable, Block]] = []  # (first position, workbook, table, block)
+        sizes, table_ids, numbers = [], [], []
+        for number, inspection in enumerate(inspections):
+            for table in inspection.tables.values():
+                if table is None:
+                    continue
+                for block in table.blocks.values():
+                    self.blocks.append((len(values), number, table, block))
+                    values.extend(chain.from_iterable(r.values for r in block.rows))
+                    raws.extend(chain.from_iterable(r.raw for r in block.rows))
+                    sizes.append(len(values) - self.blocks[-1][0])
+                    table_ids.append(table.id)
+                    numbers.append(number)
+        value = np.array(values, dtype="float64")
+        readable = np.ones(len(values), dtype=bool)
+        for position in np.flatnonzero(np.isnan(value)):  # blank, or text where an amount belongs (C-1)
+            raw = raws[position]
+            if raw is not None and not _is_amount(raw):
+                readable[position] = False
+        self.starts = np.array([b[0] for b in self.blocks], dtype="int64")
+        self.frame = pd.DataFrame(
+            {
+                "workbook": np.repeat(np.array(numbers, dtype="int64"), sizes),
+                "table_id": np.repeat(np.array(table_ids, dtype=object), sizes),
+                "value": value,
+                "readable": readable,
+            }
+        )
+
+    def finding(self, rule: Rule, position: int) -> tuple[int, Finding]:
+        start, number, table, block = self.blocks[int(np.searchsorted(self.starts, position, side="right")) - 1]
+        row_index, column_index = divmod(position - start, len(block.columns))
+        row = block.rows[row_index]
+        number_value = row.values[column_index]
+        label = f"{row.code} {row.label}" if row.code else (row.label or row.key)
+        cell = row.cells[column_index]
+        printed = not math.isnan(number_value)
+        finding = make_finding(
+            rule,
+            table.name,
+            table.sheet,
+            cell,
+            None,
+            [operand(number_value, table.sheet, cell)],
+            row=label,
+            column=block.keys[column_index],
+            value=row.raw[column_index],
+            actual=money(number_value) if printed else "",
+        )
+        if printed:
+            finding.actual = float(number_value)
+        return number, finding
+
+
+def _code_rows(inspections: list[Inspection], spec: YearSpec) -> list[tuple]:
+    """One tuple per 科目 row (_CODE_COLUMNS), all workbooks."""
     codes: list[tuple] = []
     for number, inspection in enumerate(inspections):
         for table in inspection.tables.values():
@@ -165,14 +227,15 @@ def _stack(inspections: list[Inspection], spec: YearSpec) -> tuple[list[tuple], 
             table_spec = spec.table(table.name)
             for name, block in table.blocks.items():
                 coded = next(b.coded for b in table_spec.blocks if name.startswith(b.name))
+                if not coded:
+                    continue
                 group = f"{number}|{table.id}|{name}"
-                for row in block.rows:
-                    label = f"{row.code} {row.label}" if row.code else (row.label or row.key)
-                    for column, value, cell, raw in zip(block.keys, row.values, row.cells, row.raw):
-                        cells.append((number, table.name, table.id, table.sheet, row.excel_row, label, column, cell, raw, value))
-                    if coded and row.code:
-                        codes.append((number, table.name, table.sheet, group, coded, row.code, row.label, block.label_cell(row.excel_row)))
-    return cells, codes
+                codes.extend(
+                    (number, table.name, table.sheet, group, coded, row.code, row.label, block.label_cell(row.excel_row))
+                    for row in block.rows
+                    if row.code
+                )
+    return codes
 
 
 def _parents(code_rows: list[tuple]) -> list[str]:
@@ -188,26 +251,6 @@ def _parents(code_rows: list[tuple]) -> list[str]:
         parents.append(stack[-1] if stack else "")
         stack.append(code)
     return parents
-
-
-def _cell_finding(rule: Rule, row: dict) -> Finding:
-    number = row["value"]
-    printed = not math.isnan(number)
-    finding = make_finding(
-        rule,
-        row["table"],
-        row["sheet"],
-        row["cell"],
-        None,
-        [operand(number, row["sheet"], row["cell"])],
-        row=row["name"],
-        column=row["column"],
-        value=row["raw"],
-        actual=money(number) if printed else "",
-    )
-    if printed:
-        finding.actual = float(number)
-    return finding
 
 
 def _code_finding(rule: Rule, row: dict, parent: str, spec: YearSpec) -> Finding:
