@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -45,8 +45,7 @@ class Problem:
     kind: str = "row"  # row, column, value (text for an amount), formula (no cached value), other
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):  # a tuple: a batch builds hundreds of thousands of them
     """One recognised row of a block: its key, 科目编码, label, and per amount column its value,
     address and the cell as stored (aligned with Block.keys)."""
 

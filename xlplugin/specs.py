@@ -91,9 +91,25 @@ class TableSpec:
     titles: tuple[str, ...]  # normalised name and aliases, longest first
     blocks: tuple[BlockSpec, ...]
 
-    @property
+    @functools.cached_property
     def tokens(self) -> frozenset[str]:
         return frozenset().union(*(b.tokens for b in self.blocks))
+
+    @functools.cached_property
+    def header_tokens(self) -> frozenset[str]:
+        """Every header label this table's blocks and columns are named by."""
+        tokens: set[str] = set()
+        for block in self.blocks:
+            tokens |= block.tokens | block.generic
+            for column in block.columns:
+                for match in column.matches:
+                    tokens |= match
+        return frozenset(tokens)
+
+    @functools.cached_property
+    def row_labels(self) -> frozenset[str]:
+        """Every label (and alias) of the table's fixed rows."""
+        return frozenset(label for b in self.blocks for r in b.rows for label in r.labels)
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,12 @@ def split_code(value: object) -> tuple[str, str]:
         return "", ""
     if isinstance(value, (int, float)):
         return (str(int(value)), "") if float(value).is_integer() and value >= 0 else ("", "")
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return _split_text(str(value))
+
+
+@functools.lru_cache(maxsize=65536)  # row labels recur in every workbook of a batch
+def _split_text(value: str) -> tuple[str, str]:
+    text = unicodedata.normalize("NFKC", value).strip()
     match = _CODE.match(text)
     if match:
         return match.group(1), match.group(2).strip()

@@ -293,21 +293,22 @@ def check_code_scope(rule: Rule, facts: Facts) -> list[Finding] | None:
     ran = False
     for check in rule.params["checks"]:
         try:
-            rows = facts.rows(check["table"])
+            table = facts.table(check["table"])
         except TableMissing:
             continue
         ran = True
-        for row in rows:
-            if not row.code:
-                continue
-            if "only" in check and not row.code.startswith(tuple(check["only"])):
-                scope = f"只应列 {'、'.join(check['only'])} 类科目"
-            elif "never" in check and row.code.startswith(tuple(check["never"])):
-                scope = f"不应列 {'、'.join(check['never'])} 类科目"
-            else:
-                continue
-            cell = row.table.blocks[row.block].label_cell(row.excel_row)
-            findings.append(make_finding(rule, row.table.name, row.table.sheet, cell, code=row.code, name=row.label, scope=scope))
+        for block in table.blocks.values():
+            for row in block.rows:
+                if not row.code:
+                    continue
+                if "only" in check and not row.code.startswith(tuple(check["only"])):
+                    scope = f"只应列 {'、'.join(check['only'])} 类科目"
+                elif "never" in check and row.code.startswith(tuple(check["never"])):
+                    scope = f"不应列 {'、'.join(check['never'])} 类科目"
+                else:
+                    continue
+                cell = block.label_cell(row.excel_row)
+                findings.append(make_finding(rule, table.name, table.sheet, cell, code=row.code, name=row.label, scope=scope))
     return findings if ran else None
 
 

@@ -2,10 +2,10 @@
 
 A 财政局 batch is hundreds of workbooks that mostly add up.  Instead of walking every
 equation of every workbook with Operand objects (checks.py), each table is stacked
-across the batch (one float column per amount column, keyed by workbook) and every
-row_sum and hierarchy rule is one numpy expression over the stack; the rules that read
-a handful of fixed cells (sum, not_greater, zero_together) and match_rows read plain
-floats.  The screen says, per rule and workbook:
+across the batch (one float column per amount column, keyed by workbook) and every rule
+of the kinds sum, not_greater, zero_together, row_sum, hierarchy and match_rows is a
+few numpy/pandas operations over the stacks, whatever the number of workbooks.  The
+screen says, per rule and workbook:
 
     SKIP   the rule has nothing to check there (it did not run),
     CLEAN  it ran and every equation holds exactly (no finding, not even a 尾差),
@@ -22,9 +22,10 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from ..model import Inspection, RecognizedTable
 from ..specs import YearSpec
@@ -53,191 +54,65 @@ def _ref(reference: str) -> _Ref:
     return _Ref(sign, table, block, key, column)
 
 
-class _Unavailable(Exception):
-    """The reference cannot be read here: the check is skipped (as Facts.resolve does)."""
-
-
-class _Lookup:
-    """One workbook's tables by id, with rows found by key and amounts as plain floats."""
-
-    def __init__(self, inspection: Inspection, spec: YearSpec):
-        self.tables = {t.id: inspection.tables.get(t.name) for t in spec.tables}
-        self._blocks: dict[str, list] = {}
-
-    def blocks(self, table_id: str) -> list[tuple[str, dict[str, int], dict, list, float]]:
-        """Per block: name, column index, rows by key (first wins), 类 rows, half-width."""
-        if table_id not in self._blocks:
-            table = self.tables.get(table_id)
-            if table is None:
-                raise _Unavailable(table_id)
-            half = _half(table)
-            parts = []
-            for name, block in table.blocks.items():
-                by_key: dict = {}
-                for row in block.rows:
-                    by_key.setdefault(row.key, row)
-                classes = [row for row in block.rows if len(row.code) == 3]
-                parts.append((name, {k: i for i, k in enumerate(block.keys)}, by_key, classes, half))
-            self._blocks[table_id] = parts
-        return self._blocks[table_id]
-
-    def read(self, reference: str) -> list[tuple[float, float]]:
-        """(signed value, half-width) of every cell the reference names (blank = 0, 0)."""
-        ref = _ref(reference)
-        blocks = [b for b in self.blocks(ref.table) if b[0].startswith(ref.block)]
-        if not any(ref.column in columns for _, columns, _, _, _ in blocks):
-            raise _Unavailable(reference)
-        found = []
-        for _, columns, by_key, classes, half in blocks:
-            rows = classes if ref.key == "@类" else [by_key[ref.key]] if ref.key in by_key else []
-            index = columns.get(ref.column)
-            for row in rows:
-                if index is not None:
-                    found.append(_operand(row.values[index], half, ref.sign))
-            if rows and ref.key != "@类":
-                break
-        return found
-
-
-def _operand(value: float, half: float, sign: int) -> tuple[float, float]:
-    return (0.0, 0.0) if value != value else (sign * value, half)
-
-
 def _half(table: RecognizedTable) -> float:
     unit_is_yuan = table.unit == "元"
     values = [v for b in table.blocks.values() for r in b.rows for v in r.values] if unit_is_yuan else []
     return half_width(table.unit, values)
 
 
-def _not_exact(left: list[tuple[float, float]], right: list[tuple[float, float]]) -> bool:
-    return abs(math.fsum(v for v, _ in left) - math.fsum(v for v, _ in right)) > _EXACT
-
-
-def _exceeds(left: list[tuple[float, float]], right: list[tuple[float, float]]) -> bool:
-    tolerance = sum(h for _, h in left) + sum(h for _, h in right)
-    return math.fsum(v for v, _ in left) - math.fsum(v for v, _ in right) > tolerance - _EXACT
-
-
-# -- rules that read a few fixed cells, per workbook ---------------------------------
-def _screen_sum(rule: Rule, book: _Lookup) -> int:
-    status = SKIP
-    for check in rule_checks(rule):
-        try:
-            totals = book.read(check["total"])
-            parts = [o for ref in check["parts"] for o in book.read(ref)]
-        except _Unavailable:
-            continue
-        if not totals:
-            continue
-        if _not_exact(totals[:1], parts):
-            return DEFER
-        status = CLEAN
-    return status
-
-
-def _screen_not_greater(rule: Rule, book: _Lookup) -> int:
-    status = SKIP
-    for check in rule_checks(rule):
-        try:
-            left = [o for ref in check["left"] for o in book.read(ref)]
-            right = [o for ref in check["right"] for o in book.read(ref)]
-        except _Unavailable:
-            continue
-        if not left and not right:
-            continue
-        if left and _exceeds(left, right):
-            return DEFER
-        status = CLEAN
-    return status
-
-
-def _screen_zero_together(rule: Rule, book: _Lookup) -> int:
-    try:
-        totals = book.read(rule.params["total"])
-        items = [o for ref in rule.params["items"] for o in book.read(ref)]
-    except _Unavailable:
-        return SKIP
-    if not totals:
-        return SKIP
-    value, half = totals[0]
-    total_zero = abs(value) <= half
-    nonzero = any(abs(v) > h for v, h in items)
-    if (total_zero and nonzero) or (not total_zero and items and not nonzero):
-        return DEFER
-    return CLEAN
-
-
-def _screen_match_rows(rule: Rule, book: _Lookup) -> int:
-    left_spec, right_spec = rule.params["left"], rule.params["right"]
-    classes_only = left_spec.get("rows", "all") == "类"
-    try:
-        left_rows = _rows(book, left_spec, classes_only)
-        right_rows = _rows(book, right_spec, classes_only)
-    except _Unavailable:
-        return SKIP
-    less_or_equal = rule.params.get("op", "=") == "<="
-    for left_column, right_column in rule.params["columns"]:
-        left_by = _by_code_or_key(left_rows, left_column)
-        right_by = _by_code_or_key(right_rows, right_column)
-        for key in left_by.keys() | right_by.keys():
-            a, b = left_by.get(key), right_by.get(key)
-            if a is None and b is None:
-                continue
-            if less_or_equal:
-                if a is None or (b is None and a[1] == 0):
-                    continue
-                if _exceeds([a], [b] if b else []):
-                    return DEFER
-            elif _not_exact([a] if a else [], [b] if b else []):
-                return DEFER
-    return CLEAN
-
-
-def _rows(book: _Lookup, side: dict, classes_only: bool) -> list:
-    """(row, column index, half) of the rows a match_rows side names, in table order
-    (the rows of a block are its values by key: keys are unique within a block)."""
-    rows = []
-    for name, columns, by_key, classes, half in book.blocks(side["table"]):
-        if name.startswith(side.get("block", "")):
-            rows.extend((r, columns, half) for r in (classes if classes_only else by_key.values()))
-    return rows
-
-
-def _by_code_or_key(rows: list, column: str) -> dict[str, tuple[float, float] | None]:
-    """Row identity → the cell of `column` (None when the row's block has no such column);
-    later rows with the same identity win, as in checks.check_match_rows."""
-    found: dict[str, tuple[float, float] | None] = {}
-    for row, columns, half in rows:
-        index = columns.get(column)
-        found[row.code or row.key] = None if index is None else _operand(row.values[index], half, 1)
-    return {k: v for k, v in found.items() if v is not None}
-
-
-# -- rules that read every row: one numpy expression over the batch ------------------
+# -- every table stacked across the batch ----------------------------------------------
 @dataclass
 class _Stack:
-    """One table's rows across the batch: workbook number, block, code, key, and per
-    amount column the values (NaN = blank or no such column) and where the column exists."""
+    """One table's rows across the batch, in workbook, block and row order: per row its
+    workbook number, block, code, key and half-width, and one column per amount column key
+    (NaN = blank or no such column in that row's block; `present` says which)."""
 
     workbook: np.ndarray
-    block: list[str]
+    block: np.ndarray
     code: list[str]
-    key: list[str]
-    values: dict[str, np.ndarray]
-    present: dict[str, np.ndarray]
+    key: np.ndarray
+    columns: dict[str, int]
+    matrix: np.ndarray
+    present: np.ndarray
     half: np.ndarray
+    layouts: list[list[tuple[str, tuple[str, ...]]] | None]  # per workbook: (block, column keys), None = no table
+    _in_block: dict[str, np.ndarray] = field(default_factory=dict)
+    _available: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         return len(self.block)
 
+    @functools.cached_property
+    def identity(self) -> np.ndarray:
+        """Per row, what match_rows pairs rows by: the code, or the key of a row without one."""
+        return np.array([code or key for code, key in zip(self.code, self.key)], dtype=object)
 
-def _stack(inspections: list[Inspection], table_id: str, name: str) -> _Stack:
-    workbook, blocks, codes, keys, halves = [], [], [], [], []
+    @functools.cached_property
+    def is_class(self) -> np.ndarray:
+        return np.array([len(code) == 3 for code in self.code], dtype=bool)
+
+    def in_block(self, prefix: str) -> np.ndarray:
+        if prefix not in self._in_block:
+            self._in_block[prefix] = np.array([name.startswith(prefix) for name in self.block], dtype=bool)
+        return self._in_block[prefix]
+
+    def available(self, prefix: str, column: str) -> np.ndarray:
+        """Per workbook: the table has a block under `prefix` with this column (else the check is skipped)."""
+        if (prefix, column) not in self._available:
+            self._available[(prefix, column)] = np.array(
+                [layout is not None and any(n.startswith(prefix) and column in keys for n, keys in layout) for layout in self.layouts],
+                dtype=bool,
+            )
+        return self._available[(prefix, column)]
+
+
+def _stack(inspections: list[Inspection], name: str) -> _Stack:
+    workbook, blocks, codes, keys, halves, layouts, pieces = [], [], [], [], [], [], []
     columns: dict[str, None] = {}
-    pieces = []
     for number, inspection in enumerate(inspections):
         table = inspection.tables.get(name)
+        layouts.append(None if table is None else [(n, tuple(b.keys)) for n, b in table.blocks.items()])
         if table is None:
             continue
         half = _half(table)
@@ -251,39 +126,161 @@ def _stack(inspections: list[Inspection], table_id: str, name: str) -> _Stack:
             halves += [half] * count
             codes += [r.code for r in block.rows]
             keys += [r.key for r in block.rows]
-            pieces.append((block.keys, [r.values for r in block.rows]))
-    values = {c: [] for c in columns}
-    present = {c: [] for c in columns}
-    for block_keys, rows in pieces:
-        matrix = np.array(rows, dtype="float64").reshape(len(rows), len(block_keys))
-        for column in columns:
-            if column in block_keys:
-                values[column].append(matrix[:, block_keys.index(column)])
-                present[column].append(np.ones(len(rows), dtype=bool))
-            else:
-                values[column].append(np.full(len(rows), np.nan))
-                present[column].append(np.zeros(len(rows), dtype=bool))
-    join = lambda parts, dtype: np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)  # noqa: E731
+            pieces.append((tuple(block.keys), block.rows))
+    index = {c: i for i, c in enumerate(columns)}
+    rows: list[tuple[float, ...]] = []
+    masks, counts = [], []
+    order = tuple(columns)
+    for block_keys, block_rows in pieces:
+        if block_keys == order:
+            rows.extend(r.values for r in block_rows)
+        else:
+            where = [block_keys.index(c) if c in block_keys else -1 for c in order]
+            rows.extend(tuple(r.values[i] if i >= 0 else math.nan for i in where) for r in block_rows)
+        masks.append([c in block_keys for c in order])
+        counts.append(len(block_rows))
+    matrix = np.array(rows, dtype="float64").reshape(len(rows), len(order))
+    present = np.repeat(np.array(masks, dtype=bool).reshape(len(masks), len(order)), counts, axis=0)
     return _Stack(
         np.array(workbook, dtype="int64"),
-        blocks,
+        np.array(blocks, dtype=object),
         codes,
-        keys,
-        {c: join(v, "float64") for c, v in values.items()},
-        {c: join(p, bool) for c, p in present.items()},
+        np.array(keys, dtype=object),
+        index,
+        matrix,
+        present,
         np.array(halves, dtype="float64"),
+        layouts,
     )
 
 
-class _Stacks:
-    def __init__(self, inspections: list[Inspection], spec: YearSpec):
-        self.inspections, self.spec = inspections, spec
-        self._built: dict[str, _Stack] = {}
+class _Batch:
+    """The batch's stacks, built on first use, and the cells that references name."""
 
-    def __getitem__(self, table_id: str) -> _Stack:
-        if table_id not in self._built:
-            self._built[table_id] = _stack(self.inspections, table_id, self.spec.table(table_id).name)
-        return self._built[table_id]
+    def __init__(self, inspections: list[Inspection], spec: YearSpec):
+        self.inspections, self.spec, self.count = inspections, spec, len(inspections)
+        self._stacks: dict[str, _Stack] = {}
+        self._cells: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def stack(self, table_id: str) -> _Stack:
+        if table_id not in self._stacks:
+            self._stacks[table_id] = _stack(self.inspections, self.spec.table(table_id).name)
+        return self._stacks[table_id]
+
+    def cells(self, reference: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per workbook: Σ signed values, Σ half-widths and number of the cells a reference
+        names (Facts.resolve in checks.py), and whether it can be read at all."""
+        if reference not in self._cells:
+            ref = _ref(reference)
+            stack = self.stack(ref.table)
+            available = stack.available(ref.block, ref.column)
+            empty = np.zeros(self.count)
+            j = stack.columns.get(ref.column)
+            if j is None:
+                self._cells[reference] = (empty, empty, np.zeros(self.count, dtype="int64"), available)
+                return self._cells[reference]
+            in_block = stack.in_block(ref.block)
+            if ref.key == "@类":
+                rows = np.flatnonzero(in_block & stack.is_class & stack.present[:, j])
+            else:  # the first row with the key, if its block has the column
+                candidates = np.flatnonzero(in_block & (stack.key == ref.key))
+                _, first = np.unique(stack.workbook[candidates], return_index=True)
+                rows = candidates[first]
+                rows = rows[stack.present[rows, j]]
+            values = stack.matrix[rows, j]
+            printed = ~np.isnan(values)
+            books = stack.workbook[rows]
+            self._cells[reference] = (
+                np.bincount(books, weights=np.where(printed, ref.sign * values, 0.0), minlength=self.count),
+                np.bincount(books, weights=np.where(printed, stack.half[rows], 0.0), minlength=self.count),
+                np.bincount(books, minlength=self.count),
+                available,
+            )
+        return self._cells[reference]
+
+    def total(self, references: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """cells() of several references added up; available only where all of them are."""
+        value, half = np.zeros(self.count), np.zeros(self.count)
+        count, available = np.zeros(self.count, dtype="int64"), np.ones(self.count, dtype=bool)
+        for reference in references:
+            v, h, n, a = self.cells(reference)
+            value, half, count, available = value + v, half + h, count + n, available & a
+        return value, half, count, available
+
+
+def _single(references: list[str]) -> bool:
+    """Every reference names at most one cell (not "@类"): what the fixed-cell screens assume."""
+    return all(_ref(r).key != "@类" for r in references)
+
+
+def _combine(status: np.ndarray, ran: np.ndarray, deferred: np.ndarray) -> np.ndarray:
+    status = np.maximum(status, np.where(ran, CLEAN, SKIP).astype("int8"))
+    return np.where(deferred, DEFER, status).astype("int8")
+
+
+# -- the rule kinds ------------------------------------------------------------------
+def _screen_sum(rule: Rule, batch: _Batch) -> np.ndarray:
+    status = np.zeros(batch.count, dtype="int8")
+    for check in rule_checks(rule):
+        if not _single([check["total"]]):
+            return np.full(batch.count, DEFER, dtype="int8")
+        total, _, has_total, total_ok = batch.cells(check["total"])
+        parts, _, _, parts_ok = batch.total(check["parts"])
+        ran = total_ok & parts_ok & (has_total > 0)
+        status = _combine(status, ran, ran & (np.abs(total - parts) > _EXACT))
+    return status
+
+
+def _screen_not_greater(rule: Rule, batch: _Batch) -> np.ndarray:
+    status = np.zeros(batch.count, dtype="int8")
+    for check in rule_checks(rule):
+        left, left_half, left_count, left_ok = batch.total(check["left"])
+        right, right_half, right_count, right_ok = batch.total(check["right"])
+        ran = left_ok & right_ok & (left_count + right_count > 0)
+        exceeds = left - right > left_half + right_half - _EXACT
+        status = _combine(status, ran, ran & (left_count > 0) & exceeds)
+    return status
+
+
+def _screen_zero_together(rule: Rule, batch: _Batch) -> np.ndarray:
+    if not _single([rule.params["total"], *rule.params["items"]]):
+        return np.full(batch.count, DEFER, dtype="int8")
+    total, total_half, has_total, ok = batch.cells(rule.params["total"])
+    items = [batch.cells(reference) for reference in rule.params["items"]]
+    for _, _, _, item_ok in items:
+        ok = ok & item_ok
+    ran = ok & (has_total > 0)
+    nonzero = np.zeros(batch.count, dtype=bool)
+    any_item = np.zeros(batch.count, dtype=bool)
+    for value, half, count, _ in items:
+        nonzero |= (count > 0) & (np.abs(value) > half)
+        any_item |= count > 0
+    total_zero = np.abs(total) <= total_half
+    broken = (total_zero & nonzero) | (~total_zero & any_item & ~nonzero)
+    return _combine(np.zeros(batch.count, dtype="int8"), ran, ran & broken)
+
+
+def _screen_row_sum(rule: Rule, batch: _Batch) -> np.ndarray:
+    status = np.zeros(batch.count, dtype="int8")
+    for table_id in rule.params.get("tables") or [rule.params["table"]]:
+        stack = batch.stack(table_id)
+        j = stack.columns.get(rule.params["total"])
+        if j is None:
+            continue
+        rows = stack.present[:, j] & stack.in_block(rule.params.get("block", ""))
+        total = stack.matrix[:, j]
+        printed = ~np.isnan(total)
+        expected = np.zeros(stack.size)
+        for name in rule.params["parts"]:
+            k = stack.columns.get(name.lstrip("-"))
+            if k is None:
+                continue
+            part = stack.matrix[:, k]
+            printed |= ~np.isnan(part)
+            expected += (-1 if name.startswith("-") else 1) * np.nan_to_num(part)
+        deferred = rows & printed & (np.abs(np.nan_to_num(total) - expected) > _EXACT)
+        status = np.maximum(status, _per_workbook(batch.count, rows, deferred, stack.workbook))
+    return status
 
 
 def _per_workbook(count: int, ran: np.ndarray, deferred: np.ndarray, workbook: np.ndarray) -> np.ndarray:
@@ -293,42 +290,12 @@ def _per_workbook(count: int, ran: np.ndarray, deferred: np.ndarray, workbook: n
     return status
 
 
-def _screen_row_sum(rule: Rule, stacks: _Stacks, count: int) -> np.ndarray:
-    status = np.zeros(count, dtype="int8")
-    for table_id in rule.params.get("tables") or [rule.params["table"]]:
-        stack = stacks[table_id]
-        total_column = rule.params["total"]
-        if total_column not in stack.values or not stack.size:
-            continue
-        rows = stack.present[total_column]
-        prefix = rule.params.get("block")
-        if prefix:
-            rows = rows & np.array([b.startswith(prefix) for b in stack.block], dtype=bool)
-        total = stack.values[total_column]
-        printed = ~np.isnan(total)
-        expected = np.zeros(stack.size)
-        for name in rule.params["parts"]:
-            column = name.lstrip("-")
-            if column not in stack.values:
-                continue
-            part = stack.values[column]
-            printed |= ~np.isnan(part)
-            expected += (-1 if name.startswith("-") else 1) * np.nan_to_num(part)
-        deferred = rows & printed & (np.abs(np.nan_to_num(total) - expected) > _EXACT)
-        status = np.maximum(status, _per_workbook(count, rows, deferred, stack.workbook))
-    return status
-
-
 def _parents(stack: _Stack, classes_under_total: bool) -> np.ndarray:
     """Per row, the row whose total it is part of (-1 for none), as checks.check_hierarchy
     groups them: 款/项 under the code two digits shorter, 类 under the code-less 合计."""
     parent = np.full(stack.size, -1, dtype="int64")
-    start = 0
-    while start < stack.size:
-        number = stack.workbook[start]
-        end = start
-        while end < stack.size and stack.workbook[end] == number:
-            end += 1
+    bounds = np.flatnonzero(np.diff(stack.workbook)) + 1
+    for start, end in zip([0, *bounds.tolist()], [*bounds.tolist(), stack.size]):
         coded: dict[str, int] = {}
         total = -1
         for i in range(start, end):
@@ -342,51 +309,91 @@ def _parents(stack: _Stack, classes_under_total: bool) -> np.ndarray:
                 parent[i] = coded.get(code[:-2], -1)
             elif len(code) == 3 and classes_under_total:
                 parent[i] = total
-        start = end
     return parent
 
 
-def _screen_hierarchy(rule: Rule, stacks: _Stacks, count: int) -> np.ndarray:
-    status = np.zeros(count, dtype="int8")
+def _screen_hierarchy(rule: Rule, batch: _Batch) -> np.ndarray:
+    status = np.zeros(batch.count, dtype="int8")
     for table_id in rule.params["tables"]:
-        stack = stacks[table_id]
+        stack = batch.stack(table_id)
         if not stack.size:
             continue
         parent = _parents(stack, rule.params.get("total_is_sum_of_classes", True))
         child = parent >= 0
         has_children = np.bincount(parent[child], minlength=stack.size) > 0
-        for column, values in stack.values.items():
-            parts = np.where(stack.present[column], np.nan_to_num(values), 0.0)
-            sums = np.bincount(parent[child], weights=parts[child], minlength=stack.size)
-            heads = has_children & stack.present[column]
-            deferred = heads & (np.abs(np.nan_to_num(values) - sums) > _EXACT)
-            status = np.maximum(status, _per_workbook(count, heads, deferred, stack.workbook))
+        values = np.nan_to_num(stack.matrix)
+        for j in range(len(stack.columns)):
+            sums = np.bincount(parent[child], weights=np.where(stack.present[child, j], values[child, j], 0.0), minlength=stack.size)
+            heads = has_children & stack.present[:, j]
+            deferred = heads & (np.abs(values[:, j] - sums) > _EXACT)
+            status = np.maximum(status, _per_workbook(batch.count, heads, deferred, stack.workbook))
     return status
 
 
-_PER_WORKBOOK: dict[str, Callable[[Rule, _Lookup], int]] = {
+def _screen_match_rows(rule: Rule, batch: _Batch) -> np.ndarray:
+    """Rows of two tables paired by (workbook, code or key), as checks.check_match_rows pairs them."""
+    left_spec, right_spec = rule.params["left"], rule.params["right"]
+    classes_only = left_spec.get("rows", "all") == "类"
+    left_stack, right_stack = batch.stack(left_spec["table"]), batch.stack(right_spec["table"])
+    both = np.array([a is not None and b is not None for a, b in zip(left_stack.layouts, right_stack.layouts)], dtype=bool)
+    status = np.where(both, CLEAN, SKIP).astype("int8")
+    less_or_equal = rule.params.get("op", "=") == "<="
+    left_rows = _side_rows(left_stack, left_spec.get("block", ""), classes_only)
+    right_rows = _side_rows(right_stack, right_spec.get("block", ""), classes_only)
+    # one integer per (workbook, code or key), shared by both sides
+    ids, _ = pd.factorize(np.concatenate([left_stack.identity[left_rows], right_stack.identity[right_rows]]))
+    width = int(ids.max()) + 1 if len(ids) else 1
+    left_keys = left_stack.workbook[left_rows] * width + ids[: len(left_rows)]
+    right_keys = right_stack.workbook[right_rows] * width + ids[len(left_rows) :]
+    for left_column, right_column in rule.params["columns"]:
+        a_keys, a, a_half = _cells_by_key(left_stack, left_rows, left_keys, left_column)
+        b_keys, b, b_half = _cells_by_key(right_stack, right_rows, right_keys, right_column)
+        keys = np.union1d(a_keys, b_keys)
+        has_a, has_b = np.isin(keys, a_keys), np.isin(keys, b_keys)
+        va, ha, vb, hb = (np.zeros(len(keys)) for _ in range(4))
+        va[has_a], ha[has_a] = a, a_half  # a_keys and b_keys are sorted and unique, like keys
+        vb[has_b], hb[has_b] = b, b_half
+        if less_or_equal:
+            checked = has_a & ~(~has_b & (ha == 0))
+            broken = checked & (va - vb > ha + hb - _EXACT)
+        else:
+            broken = np.abs(va - vb) > _EXACT
+        status[np.unique(keys[broken] // width)] = DEFER
+    return np.where(both, status, SKIP).astype("int8")
+
+
+def _side_rows(stack: _Stack, prefix: str, classes_only: bool) -> np.ndarray:
+    rows = stack.in_block(prefix)
+    return np.flatnonzero(rows & stack.is_class if classes_only else rows)
+
+
+def _cells_by_key(stack: _Stack, rows: np.ndarray, keys: np.ndarray, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sorted unique keys, value, half) of `column` in the rows of one match_rows side: the
+    last row of a key wins, and a key whose row has no such column has no cell (blank = 0, 0)."""
+    last = len(keys) - 1 - np.unique(keys[::-1], return_index=True)[1]
+    chosen, keys = rows[last], keys[last]
+    j = stack.columns.get(column)
+    if j is None:
+        return keys[:0], np.zeros(0), np.zeros(0)
+    present = stack.present[chosen, j]
+    chosen, keys = chosen[present], keys[present]
+    values = stack.matrix[chosen, j]
+    printed = ~np.isnan(values)
+    return keys, np.where(printed, values, 0.0), np.where(printed, stack.half[chosen], 0.0)
+
+
+_KINDS: dict[str, Callable[[Rule, _Batch], np.ndarray]] = {
     "sum": _screen_sum,
     "not_greater": _screen_not_greater,
     "zero_together": _screen_zero_together,
-    "match_rows": _screen_match_rows,
-}
-_OVER_BATCH: dict[str, Callable[[Rule, _Stacks, int], np.ndarray]] = {
     "row_sum": _screen_row_sum,
     "hierarchy": _screen_hierarchy,
+    "match_rows": _screen_match_rows,
 }
-SCREENED = set(_PER_WORKBOOK) | set(_OVER_BATCH)
+SCREENED = set(_KINDS)
 
 
 def screen(inspections: list[Inspection], spec: YearSpec, rules: list[Rule]) -> dict[str, np.ndarray]:
     """Per rule id (of the kinds in SCREENED), SKIP/CLEAN/DEFER for each workbook."""
-    count = len(inspections)
-    stacks = _Stacks(inspections, spec)
-    books = [_Lookup(inspection, spec) for inspection in inspections]
-    result: dict[str, np.ndarray] = {}
-    for rule in rules:
-        if rule.kind in _OVER_BATCH:
-            result[rule.id] = _OVER_BATCH[rule.kind](rule, stacks, count)
-        elif rule.kind in _PER_WORKBOOK:
-            check = _PER_WORKBOOK[rule.kind]
-            result[rule.id] = np.array([check(rule, book) for book in books], dtype="int8")
-    return result
+    batch = _Batch(inspections, spec)
+    return {rule.id: _KINDS[rule.kind](rule, batch) for rule in rules if rule.kind in _KINDS}

@@ -14,15 +14,17 @@ Nothing is guessed by position: rows are found by label or code, columns by head
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from ..model import Block, Inspection, Problem, RecognizedTable, Row, Sheet
 from ..specs import BlockSpec, TableSpec, YearSpec
 from ..text import NotANumber, a1, column_letter, is_code, normalize_label, parse_amount, split_code
-from .titles import TitleHit, find_titles, prefix_parts
+from .titles import TitleHit, find_titles, prefix_parts, text_cells
 
 _HEADER_WINDOW = 16  # rows below a title in which its header must start and end
 
@@ -32,9 +34,13 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
     found: dict[str, list[tuple[int, RecognizedTable]]] = defaultdict(list)
     failures: dict[str, list[str]] = defaultdict(list)
     problems: list[Problem] = []
+    empty = spec.lines.empty_note
+    notes: list[str] = []  # sentences anywhere that may say a table is empty
     for sheet in sheets:
         merges = _MergeMap(sheet)
-        hits = find_titles(sheet, spec)
+        texts = text_cells(sheet)
+        notes += [v for _, _, v in texts if len(v) < 500 and empty.search(v)]
+        hits = find_titles(sheet, spec, texts)
         for i, hit in enumerate(hits):
             end = next((h.row for h in hits[i + 1 :] if h.row > hit.row), len(sheet.rows))
             table, reason, score = _TableReader(hit, end, spec, merges).read()
@@ -61,9 +67,7 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
         for r, c in sorted(sheet.uncached_formulas):
             if (sheet.name, a1(r, c)) not in reported:
                 problems.append(Problem("公式没有缓存值（formula without cached value）；请在 Excel 中重新计算并保存", a1(r, c), sheet.name, "formula"))
-    empty = spec.lines.empty_note
-    texts = [v for s in sheets for row in s.rows for v in row if isinstance(v, str) and len(v) < 500 and empty.search(v)]
-    return Inspection(path, reader, tables, missing, [s.name for s in sheets], problems, texts)
+    return Inspection(path, reader, tables, missing, [s.name for s in sheets], problems, notes)
 
 
 class _MergeMap:
@@ -102,13 +106,31 @@ class _Group:
     name: str = ""
     used: set[str] = field(default_factory=set)  # row keys already placed
 
-    @property
+    # read once the columns are matched (keys assigned), then fixed for every data row
+    @functools.cached_property
     def label_columns(self) -> list[_Column]:
         return [c for c in self.columns if c.role in ("label", "code")]
 
-    @property
+    @functools.cached_property
     def amount_columns(self) -> list[_Column]:
         return [c for c in self.columns if c.role == "amount" and c.key]
+
+    @functools.cached_property
+    def label_indexes(self) -> tuple[int, ...]:
+        return tuple(c.index for c in self.label_columns)
+
+    @functools.cached_property
+    def amount_indexes(self) -> tuple[int, ...]:
+        return tuple(c.index for c in self.amount_columns)
+
+    @functools.cached_property
+    def amount_letters(self) -> tuple[str, ...]:
+        return tuple(column_letter(c.index) for c in self.amount_columns)
+
+    @functools.cached_property
+    def first_index(self) -> int:
+        """Where a row problem of this block is reported: its first label (or any) column."""
+        return self.label_columns[0].index if self.label_columns else self.columns[0].index
 
 
 class _TableReader:
@@ -122,9 +144,9 @@ class _TableReader:
         self.unit, self.unit_stated = "万元", False
         self.unit_name, _ = prefix_parts(hit.prefix)
         self.known_tokens = (
-            self.vocab.label | self.vocab.code | set(self.vocab.code_parts) | self.vocab.ignore | _table_tokens(self.table)
+            self.vocab.label | self.vocab.code | set(self.vocab.code_parts) | self.vocab.ignore | self.table.header_tokens
         )
-        self.row_labels = {label for b in self.table.blocks for r in b.rows for label in r.labels}
+        self.row_labels = self.table.row_labels
 
     # -- reading ---------------------------------------------------------------
     def read(self) -> tuple[RecognizedTable | None, str, int]:
@@ -140,8 +162,10 @@ class _TableReader:
         notes: list[str] = []
         rows = {id(g): [] for g in groups}
         last_row = max(header_rows)
-        for r in range(data_start, self.end):
-            cells = [v for v in self.sheet.rows[r] if v not in (None, "")] if r < len(self.sheet.rows) else []
+        sheet_rows = self.sheet.rows
+        for r in range(data_start, min(self.end, len(sheet_rows))):
+            values = sheet_rows[r]
+            cells = [v for v in values if v is not None and v != ""]
             if not cells:
                 continue
             last_row = r
@@ -152,7 +176,7 @@ class _TableReader:
             if all(isinstance(v, str) and self.lines.meta.search(v) for v in cells):
                 continue
             for group in groups:
-                record = self._read_row(r, group)
+                record = self._read_row(r, values, group)
                 if record:
                     rows[id(group)].append(record)
         if not any(rows.values()):
@@ -352,21 +376,13 @@ class _TableReader:
     def _header_cell(self, col: int) -> str:
         return a1(self.header_rows[-1], col)
 
-    def _read_row(self, r: int, group: _Group) -> dict | None:
+    def _read_row(self, r: int, values: list[Any], group: _Group) -> Row | None:
         spec = group.spec
-        code, label, digits = self._label(r, group)
+        code, label, digits = self._label(values, group)
         if spec.coded and digits and not code:  # a malformed 科目编码 stays visible for the rules
             code = digits
-        amounts: dict[str, float | None] = {}
-        cells: dict[str, str] = {}
-        raw: dict[str, object] = {}
-        for column in group.amount_columns:
-            cells[column.key] = a1(r, column.index)
-            amounts[column.key] = self._amount(r, column.index)
-            raw[column.key] = self.sheet.value(r, column.index)
-        has_values = any(v is not None for v in amounts.values()) or any(
-            self.sheet.value(r, c.index) not in (None, "") for c in group.amount_columns
-        )
+        amounts, raw = self._amounts(r, values, group)
+        has_values = any(v is not None and v != "" for v in raw)
         used = group.used
         key = ""
         if code and spec.coded:
@@ -384,76 +400,64 @@ class _TableReader:
                 what = f"行标签「{label or code}」未识别（unknown row）" if (label or code) else "有数值但没有行标签（no row label）"
                 if spec.coded and label and not code:
                     what = f"行「{label}」缺少科目编码（no code）"
-                first = group.label_columns[0].index if group.label_columns else group.columns[0].index
-                self.problems.append(Problem(what, a1(r, first), self.sheet.name))
+                self.problems.append(Problem(what, a1(r, group.first_index), self.sheet.name))
             return None
         if key in used:
-            first = group.label_columns[0].index if group.label_columns else group.columns[0].index
-            self.problems.append(Problem(f"行「{key}」重复出现（duplicate row），未采用", a1(r, first), self.sheet.name))
+            self.problems.append(Problem(f"行「{key}」重复出现（duplicate row），未采用", a1(r, group.first_index), self.sheet.name))
             return None
         used.add(key)
-        return {"row": r + 1, "key": key, "code": code, "label": label, "amounts": amounts, "cells": cells, "raw": raw}
+        return self._row(r, key, code, label, amounts, raw, group)
 
-    def _blank_default_row(self, r: int, group: _Group) -> dict:
-        cells = {c.key: a1(r, c.index) for c in group.amount_columns}
-        amounts = {c.key: self._amount(r, c.index) for c in group.amount_columns}
-        raw = {c.key: self.sheet.value(r, c.index) for c in group.amount_columns}
-        return {"row": r + 1, "key": group.spec.default_row, "code": "", "label": "", "amounts": amounts, "cells": cells, "raw": raw}
+    def _blank_default_row(self, r: int, group: _Group) -> Row:
+        values = self.sheet.rows[r] if r < len(self.sheet.rows) else []
+        amounts, raw = self._amounts(r, values, group)
+        return self._row(r, group.spec.default_row, "", "", amounts, raw, group)
+
+    @staticmethod
+    def _row(r: int, key: str, code: str, label: str, amounts: tuple, raw: tuple, group: _Group) -> Row:
+        return Row(r + 1, key, code, label, amounts, tuple(map(str.__add__, group.amount_letters, repeat(str(r + 1)))), raw)
+
+    def _amounts(self, r: int, values: list[Any], group: _Group) -> tuple[tuple[float, ...], tuple[Any, ...]]:
+        """(amounts, cells as stored) of a row's amount columns; NaN for blank or unreadable."""
+        raw = _pick(values, group.amount_indexes)
+        kinds = set(map(type, raw))
+        if kinds <= _FLOAT:  # the common case: numbers as Excel stores them
+            return raw, raw
+        uncached = self.sheet.uncached_formulas
+        if kinds <= _FLOAT_OR_BLANK and not uncached:
+            return tuple(math.nan if v is None else v for v in raw), raw
+        amounts = []
+        for c, value in zip(group.amount_indexes, raw):
+            number = value if type(value) is float else self._amount(r, c, value)
+            amounts.append(math.nan if number is None else number)
+        return tuple(amounts), raw
 
     def _class_entry(self, label: str):
         catalog = self.spec.catalogs.get("功能分类")
         return catalog.class_by_name.get(label) if catalog else None
 
-    def _label(self, r: int, group: _Group) -> tuple[str, str, str]:
+    @staticmethod
+    def _label(values: list[Any], group: _Group) -> tuple[str, str, str]:
         """(科目编码, normalised label, all digits seen) of a data row in this block."""
-        digits: list[str] = []
-        words: list[str] = []
-        for column in group.label_columns:
-            value = self.sheet.value(r, column.index)
-            if value in (None, ""):
-                continue
-            number, rest = split_code(value)
-            if number:
-                digits.append(number)
-            if rest and rest not in words:
-                words.append(rest)
-        code = ""
-        if len(digits) == 1 and is_code(digits[0]):
-            code = digits[0]
-        elif digits and len(digits[0]) == 3 and all(len(d) == 2 for d in digits[1:]) and len(digits) <= 3:
-            code = "".join(digits)
-        return code, normalize_label("".join(words)), "".join(digits)
+        cells = _pick(values, group.label_indexes)
+        return _label_of(cells, tuple(map(type, cells)))  # types: the cache must not take True for 1
 
-    def _amount(self, r: int, c: int) -> float | None:
-        if (r, c) in self.sheet.uncached_formulas:
+    def _amount(self, r: int, c: int, value: Any) -> float | None:
+        if (value is None or value == "") and (r, c) in self.sheet.uncached_formulas:
             self.problems.append(
                 Problem("公式没有缓存值（formula without cached value），按空白处理；请在 Excel 中重新计算并保存", a1(r, c), self.sheet.name, "formula")
             )
             return None
-        value = self.sheet.value(r, c)
         try:
             return parse_amount(value)
         except NotANumber:
             self.problems.append(Problem(f"「{value}」不是数字（not a number）", a1(r, c), self.sheet.name, "value"))
             return None
 
-    def _block(self, group: _Group, records: list[dict]) -> Block | None:
-        keys = [c.key for c in group.amount_columns]
-        if not keys:
+    def _block(self, group: _Group, rows: list[Row]) -> Block | None:
+        if not group.amount_columns:
             return None
-        rows = [
-            Row(
-                rec["row"],
-                rec["key"],
-                rec["code"],
-                rec["label"],
-                tuple(_nan(rec["amounts"][k]) for k in keys),
-                tuple(rec["cells"][k] for k in keys),
-                tuple(rec["raw"][k] for k in keys),
-            )
-            for rec in records
-        ]
-        letters = {c.key: column_letter(c.index) for c in group.amount_columns}
+        letters = dict(zip((c.key for c in group.amount_columns), group.amount_letters))
         label = column_letter(group.label_columns[0].index) if group.label_columns else ""
         return Block(group.name, rows, letters, label)
 
@@ -462,15 +466,34 @@ class _TableReader:
         return f"{a1(self.hit.row, min(cols))}:{a1(last_row, max(cols))}"
 
 
-def _nan(value: float | None) -> float:
-    return math.nan if value is None else value
+_FLOAT = {float}
+_FLOAT_OR_BLANK = {float, type(None)}
 
 
-def _table_tokens(table: TableSpec) -> set[str]:
-    tokens: set[str] = set()
-    for block in table.blocks:
-        tokens |= block.tokens | block.generic
-        for column in block.columns:
-            for match in column.matches:
-                tokens |= match
-    return tokens
+def _pick(values: list[Any], indexes: tuple[int, ...]) -> tuple[Any, ...]:
+    """values[i] for each index, None past the end of the row."""
+    if indexes and indexes[-1] < len(values):  # indexes ascend
+        return tuple(map(values.__getitem__, indexes))
+    width = len(values)
+    return tuple(values[c] if c < width else None for c in indexes)
+
+
+@functools.lru_cache(maxsize=65536)  # the same label cells recur in every workbook of a batch
+def _label_of(cells: tuple[Any, ...], types: tuple[type, ...]) -> tuple[str, str, str]:
+    """(科目编码, normalised label, all digits seen) of a row's label cells."""
+    digits: list[str] = []
+    words: list[str] = []
+    for value in cells:
+        if value is None or value == "":
+            continue
+        number, rest = split_code(value)
+        if number:
+            digits.append(number)
+        if rest and rest not in words:
+            words.append(rest)
+    code = ""
+    if len(digits) == 1 and is_code(digits[0]):
+        code = digits[0]
+    elif digits and len(digits[0]) == 3 and all(len(d) == 2 for d in digits[1:]) and len(digits) <= 3:
+        code = "".join(digits)
+    return code, normalize_label("".join(words)), "".join(digits)

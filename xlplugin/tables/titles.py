@@ -57,14 +57,18 @@ def _match_title(text: str, spec: YearSpec) -> tuple[TableSpec, str] | None:
     return table, prefix
 
 
-def find_titles(sheet: Sheet, spec: YearSpec) -> list[TitleHit]:
-    """Every title cell of the sheet, top to bottom."""
+def text_cells(sheet: Sheet) -> list[tuple[int, int, str]]:
+    """(row, col, text) of every text cell of the sheet, top to bottom: what titles and notes are read from."""
+    return [(r, c, v) for r, row in enumerate(sheet.rows) for c, v in enumerate(row) if type(v) is str]
+
+
+def find_titles(sheet: Sheet, spec: YearSpec, texts: list[tuple[int, int, str]]) -> list[TitleHit]:
+    """Every title cell among the sheet's text cells, top to bottom."""
     hits = []
-    for r, row in enumerate(sheet.rows):
-        for c, value in enumerate(row):
-            found = match_title(value, spec)
-            if found:
-                hits.append(TitleHit(found[0], sheet, r, c, str(value).strip(), found[1]))
+    for r, c, value in texts:
+        found = match_title(value, spec)
+        if found:
+            hits.append(TitleHit(found[0], sheet, r, c, value.strip(), found[1]))
     return hits
 
 
