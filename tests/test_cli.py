@@ -88,6 +88,17 @@ def _truncated(path):
     path.write_bytes(TEMPLATE.read_bytes()[:4000])
 
 
+def _damaged_sheet(path):
+    """A whole package whose first sheet's compressed data is garbled (a bad disk copy)."""
+    data = bytearray(TEMPLATE.read_bytes())
+    with zipfile.ZipFile(TEMPLATE) as package:
+        info = package.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + 10
+    for i in range(start, start + 40):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
 BAD_INPUTS = {
     "missing.xlsx": (None, "文件不存在（file not found）"),
     "empty.xlsx": (lambda p: p.write_bytes(b""), "文件为空（empty file）"),
@@ -96,6 +107,7 @@ BAD_INPUTS = {
     "locked.xlsx": (_encrypted, "工作簿设有打开密码（encrypted workbook）"),
     "old.xls": (_legacy_xls, "旧版 .xls 格式不受支持（legacy .xls）"),
     "broken.xlsx": (_truncated, "文件已损坏或不完整（corrupt zip）"),
+    "damaged.xlsx": (_damaged_sheet, "文件已损坏（corrupt workbook）"),
 }
 
 

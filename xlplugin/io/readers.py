@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 
 from ..model import Sheet
 
@@ -36,8 +37,11 @@ class WorkbookReadError(Exception):
 def read_workbook(path: str | Path, reader: str = "calamine") -> list[Sheet]:
     """All worksheets of `path`, in workbook order."""
     path = Path(path)
-    check_workbook_file(path)
-    uncached = _uncached_formulas(path)
+    with _package(path) as package:
+        try:
+            uncached = _uncached_formulas(package)
+        except (zipfile.BadZipFile, zlib.error, EOFError, ElementTree.ParseError, DefusedXmlException) as error:
+            raise WorkbookReadError(path, f"文件已损坏（corrupt workbook）：{error}") from error
     if reader == "calamine":
         sheets = _read_calamine(path)
     elif reader == "openpyxl":
@@ -51,6 +55,12 @@ def read_workbook(path: str | Path, reader: str = "calamine") -> list[Sheet]:
 
 def check_workbook_file(path: Path) -> None:
     """Raise WorkbookReadError unless `path` looks like an .xlsx/.xlsm package."""
+    with _package(path):
+        pass
+
+
+def _package(path: Path) -> zipfile.ZipFile:
+    """The opened .xlsx/.xlsm package at `path`, or WorkbookReadError saying why it is not one."""
     if not path.exists():
         raise WorkbookReadError(path, "文件不存在（file not found）")
     if path.is_dir():
@@ -66,17 +76,16 @@ def check_workbook_file(path: Path) -> None:
         if _ENCRYPTION_STREAM in path.read_bytes():
             raise WorkbookReadError(path, "工作簿设有打开密码（encrypted workbook），请取消密码后另存再检查")
         raise WorkbookReadError(path, "旧版 .xls 格式不受支持（legacy .xls），请在 Excel 或 WPS 中另存为 .xlsx 后再检查")
-    if not zipfile.is_zipfile(path):
-        if head.startswith(b"PK"):
-            raise WorkbookReadError(path, "文件已损坏或不完整（corrupt zip），请重新保存或重新下载")
-        raise WorkbookReadError(path, "不是 Excel 工作簿（not a workbook）：请提供 .xlsx 或 .xlsm 文件")
     try:
-        with zipfile.ZipFile(path) as package:
-            names = set(package.namelist())
-    except zipfile.BadZipFile as error:
-        raise WorkbookReadError(path, f"文件已损坏（corrupt zip）：{error}") from error
-    if "xl/workbook.xml" not in names:
+        package = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        if head.startswith(b"PK"):
+            raise WorkbookReadError(path, f"文件已损坏或不完整（corrupt zip），请重新保存或重新下载（{error}）") from error
+        raise WorkbookReadError(path, "不是 Excel 工作簿（not a workbook）：请提供 .xlsx 或 .xlsm 文件") from error
+    if "xl/workbook.xml" not in package.NameToInfo:
+        package.close()
         raise WorkbookReadError(path, "不是 Excel 工作簿（not a workbook）：压缩包中没有 xl/workbook.xml")
+    return package
 
 
 def _read_calamine(path: Path) -> list[Sheet]:
@@ -118,20 +127,19 @@ _CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
 _VALUE = re.compile(rb"<v>[^<]+</v>")
 
 
-def _uncached_formulas(path: Path) -> dict[str, set[tuple[int, int]]]:
+def _uncached_formulas(package: zipfile.ZipFile) -> dict[str, set[tuple[int, int]]]:
     """Per sheet name, the (row, col) of formula cells that carry no cached value."""
     found: dict[str, set[tuple[int, int]]] = {}
-    with zipfile.ZipFile(path) as package:
-        for name, part in _sheet_parts(package).items():
-            try:
-                xml = package.read(part)
-            except KeyError:
-                continue
-            if b"<f" not in xml:
-                continue
-            for letters, number, body in _CELL.findall(xml):
-                if body and b"<f" in body and not _VALUE.search(body):
-                    found.setdefault(name, set()).add((int(number) - 1, _column_index(letters.decode())))
+    for name, part in _sheet_parts(package).items():
+        try:
+            xml = package.read(part)
+        except KeyError:
+            continue
+        if b"<f" not in xml:
+            continue
+        for letters, number, body in _CELL.findall(xml):
+            if body and b"<f" in body and not _VALUE.search(body):
+                found.setdefault(name, set()).add((int(number) - 1, _column_index(letters.decode())))
     return found
 
 

@@ -63,6 +63,8 @@ def validate_inspections(
     schema_rules = [r for r in rules if r.kind in SCHEMA_KINDS]
     schema_found, schema_ran = schema_findings(inspections, spec, schema_rules)
     statuses = screen(inspections, spec, [r for r in rules if r.kind in SCREENED]) if screened else {}
+    table_order = {name: i for i, name in enumerate(spec.table_names)}
+    last = len(table_order)
     reports = []
     for number, (inspection, found, ids) in enumerate(zip(inspections, schema_found, schema_ran)):
         facts = Facts(inspection, spec)
@@ -84,15 +86,10 @@ def validate_inspections(
             if result is not None:
                 ran.add(rule.id)
                 findings.extend(result)
-        findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], _table_order(spec, f.table), f.sheet, _cell_order(f.cell), f.rule_id))
+        findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], table_order.get(f.table, last), f.sheet, _cell_order(f.cell), f.rule_id))
         ran_in_order = [r.id for r in rules if r.id in ran]
         reports.append(WorkbookReport(inspection.path, _unit_name(inspection), _year(inspection, spec), inspection, findings, ran_in_order, rules))
     return reports
-
-
-def _table_order(spec: YearSpec, name: str) -> int:
-    names = spec.table_names
-    return names.index(name) if name in names else len(names)
 
 
 def _cell_order(cell: str) -> tuple[int, str]:
