@@ -17,8 +17,10 @@ from __future__ import annotations
 import functools
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from ..model import Block, Inspection, Problem, RecognizedTable, Row, Sheet
@@ -84,9 +86,18 @@ class _MergeMap:
                     if (r, c) != (r0, c0):
                         self.origin[(r, c)] = (r0, c0)
 
+        self.rows_merged = {r for r, _ in self.origin}
+
     def shown(self, row: int, col: int) -> Any:
         r, c = self.origin.get((row, col), (row, col))
         return self.sheet.value(r, c)
+
+    def shown_row(self, row: int, width: int) -> list[Any]:
+        """The row as shown, `width` cells long."""
+        if row not in self.rows_merged:
+            cells = self.sheet.rows[row] if row < len(self.sheet.rows) else []
+            return cells[:width] + [None] * (width - len(cells))
+        return [self.shown(row, c) for c in range(width)]
 
 
 @dataclass
@@ -122,6 +133,14 @@ class _Group:
     @functools.cached_property
     def amount_indexes(self) -> tuple[int, ...]:
         return tuple(c.index for c in self.amount_columns)
+
+    @functools.cached_property
+    def pick_labels(self) -> Callable[[list[Any]], tuple[Any, ...]]:
+        return _picker(self.label_indexes)
+
+    @functools.cached_property
+    def pick_amounts(self) -> Callable[[list[Any]], tuple[Any, ...]]:
+        return _picker(self.amount_indexes)
 
     @functools.cached_property
     def amount_letters(self) -> tuple[str, ...]:
@@ -242,7 +261,8 @@ class _TableReader:
             if header_rows and self._is_column_numbers(raw):
                 r += 1
                 break
-            tokens = {c: self.vocab.token(self.merges.shown(r, c)) for c in range(len(self.sheet.rows[r]) + 1)}
+            shown = self.merges.shown_row(r, len(self.sheet.rows[r]) + 1)
+            tokens = {c: self.vocab.token(v) for c, v in enumerate(shown) if type(v) is str}  # only text names a column
             known = {c for c, t in tokens.items() if t in self.known_tokens}
             if known and not self._looks_like_data(raw, label_cols):
                 header_rows.append(r)
@@ -323,7 +343,7 @@ class _TableReader:
         horizontal spans back: a blank header cell takes the label on its left when both
         columns sit under the same labels above it (收入 over 项目 | 金额, 预算数 over six items).
         """
-        grid = [[self.vocab.token(self.merges.shown(r, c)) for c in range(width)] for r in header_rows]
+        grid = [[self.vocab.token(v) if type(v) is str else "" for v in self.merges.shown_row(r, width)] for r in header_rows]
         if self.sheet.merges:
             return grid
         for i, tokens in enumerate(grid):
@@ -419,7 +439,7 @@ class _TableReader:
 
     def _amounts(self, r: int, values: list[Any], group: _Group) -> tuple[tuple[float, ...], tuple[Any, ...]]:
         """(amounts, cells as stored) of a row's amount columns; NaN for blank or unreadable."""
-        raw = _pick(values, group.amount_indexes)
+        raw = group.pick_amounts(values)
         kinds = set(map(type, raw))
         if kinds <= _FLOAT:  # the common case: numbers as Excel stores them
             return raw, raw
@@ -439,7 +459,7 @@ class _TableReader:
     @staticmethod
     def _label(values: list[Any], group: _Group) -> tuple[str, str, str]:
         """(科目编码, normalised label, all digits seen) of a data row in this block."""
-        cells = _pick(values, group.label_indexes)
+        cells = group.pick_labels(values)
         return _label_of(cells, tuple(map(type, cells)))  # types: the cache must not take True for 1
 
     def _amount(self, r: int, c: int, value: Any) -> float | None:
@@ -470,12 +490,24 @@ _FLOAT = {float}
 _FLOAT_OR_BLANK = {float, type(None)}
 
 
-def _pick(values: list[Any], indexes: tuple[int, ...]) -> tuple[Any, ...]:
-    """values[i] for each index, None past the end of the row."""
-    if indexes and indexes[-1] < len(values):  # indexes ascend
-        return tuple(map(values.__getitem__, indexes))
-    width = len(values)
-    return tuple(values[c] if c < width else None for c in indexes)
+def _picker(indexes: tuple[int, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """A function giving values[i] for each index (None past the end of a short row)."""
+    if len(indexes) > 1:
+        fast = itemgetter(*indexes)
+    elif indexes:
+        only = indexes[0]
+        fast = lambda values: (values[only],)  # noqa: E731
+    else:
+        return lambda values: ()
+
+    def pick(values: list[Any]) -> tuple[Any, ...]:
+        try:
+            return fast(values)
+        except IndexError:
+            width = len(values)
+            return tuple(values[c] if c < width else None for c in indexes)
+
+    return pick
 
 
 @functools.lru_cache(maxsize=65536)  # the same label cells recur in every workbook of a batch
