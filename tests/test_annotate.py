@@ -229,3 +229,12 @@ def test_a_thousand_findings(tmp_path):
         assert (f"{T5}!{finding.cell}", f"'{T5}'!{finding.cell}") in linked
         assert marked[T5][finding.cell].fill.fgColor.rgb.endswith(FILLS["error"])
     assert len([r for r in rows if isinstance(r[0].value, int)]) == len([f for f in report.findings if f.severity != "info"])
+
+
+def test_undo_addresses_are_split_below_the_excel_cell_limit():
+    from xlplugin.io.annotate import _chunks
+
+    cells = [f"C{r}" for r in range(1, 20001)]
+    chunks = _chunks(cells, 30_000)
+    assert [a for chunk in chunks for a in chunk] == cells
+    assert len(chunks) > 1 and all(len(" ".join(chunk)) <= 30_000 for chunk in chunks)

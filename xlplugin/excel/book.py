@@ -99,15 +99,16 @@ def clear_book(book: Any) -> bool:
         row = list(row) + [None] * 7
         if row[0] == "active":
             active = int(row[1])
-        elif row[0] == "cell" and row[1] in names:
-            cell = book.sheets[row[1]].range(row[2])
-            cell.color = _fill_colour(row[3])
-            if row[6] == "kept" or cell.note is None:
-                continue
-            if row[4] is not None:
-                cell.note.text = row[4]
-            else:
-                cell.note.delete()
+        elif row[0] in ("cell", "cells") and row[1] in names:
+            for address in str(row[2]).split():  # "cells" (written by `--annotate`): several cells, no note before
+                cell = book.sheets[row[1]].range(address)
+                cell.color = _fill_colour(row[3])
+                if row[6] == "kept" or cell.note is None:
+                    continue
+                if row[4] is not None:
+                    cell.note.text = row[4]
+                else:
+                    cell.note.delete()
     undo.delete()
     if RESULT_SHEET in [s.name for s in book.sheets]:
         book.sheets[RESULT_SHEET].delete()

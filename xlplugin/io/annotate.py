@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import shutil
 import zipfile
+from copy import copy
 from pathlib import Path
 
 import openpyxl
@@ -89,29 +90,42 @@ def annotate_file(source: Path, target: Path, plan: MarkPlan, accept_loss: bool 
     undo = _undo_sheet(book)
     undo.append(["active", book.index(book.active)])
     done = set()
+    origins: dict[str, dict[str, tuple[int, int]]] = {}
+    fills: dict[int, str] = {}  # the XML of each original fill, written once
+    plain: dict[tuple[str, str], list[str]] = {}  # (sheet, fill) → cells that had that fill and no note
     for mark in plan.cells.values():
         if mark.sheet not in book.sheetnames:
             continue
-        cell = _origin(book[mark.sheet], mark.cell)
+        sheet = book[mark.sheet]
+        if mark.sheet not in origins:
+            origins[mark.sheet] = _merged_origins(sheet)
+        at = origins[mark.sheet].get(mark.cell)
+        cell = sheet[mark.cell] if at is None else sheet.cell(*at)
         if (mark.sheet, cell.coordinate) in done:  # two marks on one merged range: the first one counts
             continue
         done.add((mark.sheet, cell.coordinate))
         comment = cell.comment
-        undo.append(
-            [
-                "cell",
-                mark.sheet,
-                cell.coordinate,
-                tostring(cell.fill.to_tree()).decode(),
-                comment.text if comment else None,
-                comment.author if comment else None,
-                None,  # the note was replaced (the xlwings remote path writes "kept" when it left a note alone)
-            ]
-        )
+        if comment is None:  # the usual case, recorded in groups: one undo row per sheet and fill
+            plain.setdefault((mark.sheet, _fill_xml(cell, fills)), []).append(cell.coordinate)
+        else:
+            undo.append(
+                [
+                    "cell",
+                    mark.sheet,
+                    cell.coordinate,
+                    _fill_xml(cell, fills),
+                    comment.text,
+                    comment.author,
+                    None,  # the note was replaced (the xlwings remote path writes "kept" when it left a note alone)
+                ]
+            )
         cell.fill = PatternFill("solid", fgColor="FF" + mark.fill)
         if mark.note:
             text = mark.note if comment is None else f"{mark.note}\n\n{USER_NOTE_HEADER}\n{comment.text}"
             cell.comment = Comment(text, NOTE_AUTHOR, height=220, width=420)
+    for (sheet_name, fill), cells in plain.items():
+        for chunk in _chunks(cells, UNDO_TEXT_LIMIT):
+            undo.append(["cells", sheet_name, " ".join(chunk), fill])
     _write_result_sheet(book, plan)
     book.active = 0
     return _save(book, target)
@@ -137,15 +151,17 @@ def remove_marks(book: Workbook) -> None:
         kind = row[0]
         if kind == "active":
             active = int(row[1])
-        elif kind == "cell" and row[1] in book.sheetnames:
-            cell = book[row[1]][row[2]]
-            cell.fill = _stored_fill(row[3])
-            if row[6] == "kept":
-                continue
-            text = _user_note(cell.comment)
-            cell.comment = Comment(row[4], row[5]) if row[4] is not None else None
-            if row[4] is None and text:  # a note the user wrote after the marks: keep it
-                cell.comment = Comment(text, "")
+        elif kind in ("cell", "cells") and row[1] in book.sheetnames:
+            fill = _stored_fill(row[3])
+            for address in str(row[2]).split():  # "cells": several cells that had this fill and no note
+                cell = book[row[1]][address]
+                cell.fill = fill
+                if row[6] == "kept":
+                    continue
+                text = _user_note(cell.comment)
+                cell.comment = Comment(row[4], row[5]) if row[4] is not None else None
+                if row[4] is None and text:  # a note the user wrote after the marks: keep it
+                    cell.comment = Comment(text, "")
     del book[UNDO_SHEET]
     if RESULT_SHEET in book.sheetnames:
         del book[RESULT_SHEET]
@@ -210,11 +226,43 @@ def _undo_sheet(book: Workbook):
     return sheet
 
 
-def _origin(sheet, address: str):
+UNDO_TEXT_LIMIT = 30_000  # characters of cell addresses per undo cell (Excel keeps 32,767 per cell)
+
+
+def _chunks(cells: list[str], limit: int) -> list[list[str]]:
+    """The addresses in runs whose space-joined text stays within `limit` characters."""
+    chunks, current, size = [], [], 0
+    for address in cells:
+        if current and size + len(address) + 1 > limit:
+            chunks.append(current)
+            current, size = [], 0
+        current.append(address)
+        size += len(address) + 1
+    return chunks + [current] if current else chunks
+
+
+def _merged_origins(sheet) -> dict[str, tuple[int, int]]:
+    """A1 of every cell inside a merged range (but its top-left) → (row, col) of the top-left cell."""
+    origins = {}
     for merged in sheet.merged_cells.ranges:
-        if address in merged:
-            return sheet.cell(merged.min_row, merged.min_col)
-    return sheet[address]
+        if merged.size["rows"] * merged.size["columns"] > 10_000:
+            continue
+        for row, col in merged.cells:
+            if (row, col) != (merged.min_row, merged.min_col):
+                origins[f"{column_letter(col - 1)}{row}"] = (merged.min_row, merged.min_col)
+    return origins
+
+
+def _fill_xml(cell, known: dict[int, str]) -> str:
+    """The cell's fill as XML (what the undo sheet keeps), computed once per fill of the workbook."""
+    fill_id = cell._style.fillId if cell._style is not None else 0  # index in the workbook's fills; unstyled: 0
+    if fill_id not in known:
+        known[fill_id] = tostring(cell.fill.to_tree()).decode()
+    return known[fill_id]
+
+
+WRAP = Alignment(wrap_text=True, vertical="top")
+LINK_FONT = Font(color="0563C1", underline="single")
 
 
 def _write_result_sheet(book: Workbook, plan: MarkPlan) -> None:
@@ -223,17 +271,31 @@ def _write_result_sheet(book: Workbook, plan: MarkPlan) -> None:
         sheet.append(line)
     sheet["A1"].font = Font(bold=True, size=14)
     first = plan.header_row + 1  # 1-based row of the findings header
+    # each style is set on one cell and copied to the others: openpyxl registers a style
+    # object on every assignment, which is most of the time of a long findings list
+    styles: dict[str, object] = {}
+
+    def styled(cell, kind: str, **style) -> None:
+        if kind in styles:
+            cell._style = copy(styles[kind])
+            return
+        for name, value in style.items():
+            setattr(cell, name, value)
+        styles[kind] = copy(cell._style)
+
     for offset, row in enumerate(plan.rows):
         r = first + offset
         for c, value in enumerate(row.values, start=1):
             cell = sheet.cell(r, c, value)
             if isinstance(value, float):
-                cell.number_format = "#,##0.00"
+                styled(cell, "number", number_format="#,##0.00")
+            elif c == 6 and offset:  # the message column wraps
+                styled(cell, "message", alignment=WRAP)
         if row.link:
             link = sheet.cell(r, LINK_COLUMN + 1)
             target = f"'{row.link[0]}'!{row.link[1]}"
             link.hyperlink = Hyperlink(ref=link.coordinate, location=target, display=str(link.value))
-            link.font = Font(color="0563C1", underline="single")
+            styled(link, "link", font=LINK_FONT)
     for c in range(1, len(COLUMNS) + 1):
         sheet.cell(first, c).font = Font(bold=True)
     last = first + len(plan.rows) - 1
@@ -242,6 +304,3 @@ def _write_result_sheet(book: Workbook, plan: MarkPlan) -> None:
     widths = {"序号": 6, "级别": 12, "规则": 7, "表": 30, "单元格": 34, "说明": 90, "期望值": 14, "实际值": 14, "差额": 12}
     for c, name in enumerate(COLUMNS):
         sheet.column_dimensions[column_letter(c)].width = widths[name]
-    for row in sheet.iter_rows(min_row=first + 1, max_row=last, min_col=6, max_col=6):
-        row[0].alignment = Alignment(wrap_text=True, vertical="top")
-
