@@ -82,6 +82,30 @@ class BlockSpec:
     default_row: str = ""
     template: tuple[dict, ...] = ()
 
+    def column_keys(self, named: frozenset[str]) -> tuple[str, ...]:
+        """Keys of the columns a set of header labels names: by its specific labels, or, when
+        those name none, by a generic label alone (决算数 can itself be a column's name)."""
+        found = self._column_keys.get(named)
+        if found is None:
+            found = tuple(c.key for c in self.columns if named - self.generic in c.matches)
+            if not found:
+                found = tuple(c.key for c in self.columns if named in c.matches)
+            self._column_keys[named] = found
+        return found
+
+    @functools.cached_property
+    def _column_keys(self) -> dict[frozenset[str], tuple[str, ...]]:
+        return {}
+
+    @functools.cached_property
+    def keys_by_label(self) -> dict[str, tuple[str, ...]]:
+        """Normalised label or alias → the keys of the rows it names, in table order."""
+        keys: dict[str, list[str]] = {}
+        for row in self.rows:
+            for label in row.labels:
+                keys.setdefault(label, []).append(row.key)
+        return {label: tuple(found) for label, found in keys.items()}
+
 
 @dataclass(frozen=True)
 class TableSpec:

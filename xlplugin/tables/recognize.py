@@ -77,27 +77,23 @@ class _MergeMap:
 
     def __init__(self, sheet: Sheet):
         self.sheet = sheet
-        self.origin: dict[tuple[int, int], tuple[int, int]] = {}
+        self.covered: dict[int, list[tuple[int, int, int]]] = {}  # row → (col, origin row, origin col)
         for r0, c0, r1, c1 in sheet.merges:
             if (r1 - r0 + 1) * (c1 - c0 + 1) > 10_000:
                 continue
             for r in range(r0, r1 + 1):
                 for c in range(c0, c1 + 1):
                     if (r, c) != (r0, c0):
-                        self.origin[(r, c)] = (r0, c0)
-
-        self.rows_merged = {r for r, _ in self.origin}
-
-    def shown(self, row: int, col: int) -> Any:
-        r, c = self.origin.get((row, col), (row, col))
-        return self.sheet.value(r, c)
+                        self.covered.setdefault(r, []).append((c, r0, c0))
 
     def shown_row(self, row: int, width: int) -> list[Any]:
         """The row as shown, `width` cells long."""
-        if row not in self.rows_merged:
-            cells = self.sheet.rows[row] if row < len(self.sheet.rows) else []
-            return cells[:width] + [None] * (width - len(cells))
-        return [self.shown(row, c) for c in range(width)]
+        cells = self.sheet.rows[row] if row < len(self.sheet.rows) else []
+        shown = cells[:width] + [None] * (width - len(cells))
+        for c, r0, c0 in self.covered.get(row, ()):
+            if c < width:
+                shown[c] = self.sheet.value(r0, c0)
+        return shown
 
 
 @dataclass
@@ -380,10 +376,7 @@ class _TableReader:
         for column in group.columns:
             if column.role != "amount":
                 continue
-            named = frozenset(column.path) - block_tokens
-            keys = [c.key for c in spec.columns if named - spec.generic in c.matches]
-            if not keys:  # a generic label alone (决算数) can itself be the column's name
-                keys = [c.key for c in spec.columns if named in c.matches]
+            keys = spec.column_keys(frozenset(column.path) - block_tokens)
             label = "/".join(column.path)
             if len(keys) == 1 and keys[0] not in taken:
                 column.key = keys[0]
@@ -398,25 +391,28 @@ class _TableReader:
 
     def _read_row(self, r: int, values: list[Any], group: _Group) -> Row | None:
         spec = group.spec
-        code, label, digits = self._label(values, group)
+        labels = group.pick_labels(values)
+        if True in labels or False in labels:  # 1 == True: the label cache must not mix them up
+            code, label, digits = _label_parts(labels)
+        else:
+            code, label, digits = _label_of(labels)
         if spec.coded and digits and not code:  # a malformed 科目编码 stays visible for the rules
             code = digits
         amounts, raw = self._amounts(r, values, group)
-        has_values = any(v is not None and v != "" for v in raw)
         used = group.used
         key = ""
         if code and spec.coded:
             key = code
         elif label:
-            key = next((row.key for row in spec.rows if label in row.labels and row.key not in used), "")
+            key = next((k for k in spec.keys_by_label.get(label, ()) if k not in used), "")
             if not key and spec.class_rows:
                 entry = self._class_entry(label)
                 if entry is not None:
                     key, code = entry.name, entry.code
-        elif has_values and spec.default_row and spec.default_row not in used:
+        elif spec.default_row and spec.default_row not in used and any(v is not None and v != "" for v in raw):
             key = spec.default_row
         if not key:
-            if label or code or has_values:
+            if label or code or any(v is not None and v != "" for v in raw):
                 what = f"行标签「{label or code}」未识别（unknown row）" if (label or code) else "有数值但没有行标签（no row label）"
                 if spec.coded and label and not code:
                     what = f"行「{label}」缺少科目编码（no code）"
@@ -426,16 +422,14 @@ class _TableReader:
             self.problems.append(Problem(f"行「{key}」重复出现（duplicate row），未采用", a1(r, group.first_index), self.sheet.name))
             return None
         used.add(key)
-        return self._row(r, key, code, label, amounts, raw, group)
+        number = str(r + 1)
+        return Row(r + 1, key, code, label, amounts, tuple(map(str.__add__, group.amount_letters, repeat(number))), raw)
 
     def _blank_default_row(self, r: int, group: _Group) -> Row:
         values = self.sheet.rows[r] if r < len(self.sheet.rows) else []
         amounts, raw = self._amounts(r, values, group)
-        return self._row(r, group.spec.default_row, "", "", amounts, raw, group)
-
-    @staticmethod
-    def _row(r: int, key: str, code: str, label: str, amounts: tuple, raw: tuple, group: _Group) -> Row:
-        return Row(r + 1, key, code, label, amounts, tuple(map(str.__add__, group.amount_letters, repeat(str(r + 1)))), raw)
+        number = str(r + 1)
+        return Row(r + 1, group.spec.default_row, "", "", amounts, tuple(map(str.__add__, group.amount_letters, repeat(number))), raw)
 
     def _amounts(self, r: int, values: list[Any], group: _Group) -> tuple[tuple[float, ...], tuple[Any, ...]]:
         """(amounts, cells as stored) of a row's amount columns; NaN for blank or unreadable."""
@@ -455,12 +449,6 @@ class _TableReader:
     def _class_entry(self, label: str):
         catalog = self.spec.catalogs.get("功能分类")
         return catalog.class_by_name.get(label) if catalog else None
-
-    @staticmethod
-    def _label(values: list[Any], group: _Group) -> tuple[str, str, str]:
-        """(科目编码, normalised label, all digits seen) of a data row in this block."""
-        cells = group.pick_labels(values)
-        return _label_of(cells, tuple(map(type, cells)))  # types: the cache must not take True for 1
 
     def _amount(self, r: int, c: int, value: Any) -> float | None:
         if (value is None or value == "") and (r, c) in self.sheet.uncached_formulas:
@@ -511,7 +499,11 @@ def _picker(indexes: tuple[int, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:
 
 
 @functools.lru_cache(maxsize=65536)  # the same label cells recur in every workbook of a batch
-def _label_of(cells: tuple[Any, ...], types: tuple[type, ...]) -> tuple[str, str, str]:
+def _label_of(cells: tuple[Any, ...]) -> tuple[str, str, str]:
+    return _label_parts(cells)
+
+
+def _label_parts(cells: tuple[Any, ...]) -> tuple[str, str, str]:
     """(科目编码, normalised label, all digits seen) of a row's label cells."""
     digits: list[str] = []
     words: list[str] = []
