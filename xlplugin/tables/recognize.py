@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,12 +37,11 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
     found: dict[str, list[tuple[int, RecognizedTable]]] = defaultdict(list)
     failures: dict[str, list[str]] = defaultdict(list)
     problems: list[Problem] = []
-    empty = spec.lines.empty_note
     notes: list[str] = []  # sentences anywhere that may say a table is empty
     for sheet in sheets:
         merges = _MergeMap(sheet)
         texts = text_cells(sheet)
-        notes += [v for _, _, v in texts if len(v) < 500 and empty.search(v)]
+        notes += [v for _, _, v in texts if _may_note(v, spec.lines.empty_note)]
         hits = find_titles(sheet, spec, texts)
         for i, hit in enumerate(hits):
             end = next((h.row for h in hits[i + 1 :] if h.row > hit.row), len(sheet.rows))
@@ -113,39 +113,16 @@ class _Group:
     name: str = ""
     used: set[str] = field(default_factory=set)  # row keys already placed
 
-    # read once the columns are matched (keys assigned), then fixed for every data row
-    @functools.cached_property
-    def label_columns(self) -> list[_Column]:
-        return [c for c in self.columns if c.role in ("label", "code")]
-
-    @functools.cached_property
-    def amount_columns(self) -> list[_Column]:
-        return [c for c in self.columns if c.role == "amount" and c.key]
-
-    @functools.cached_property
-    def label_indexes(self) -> tuple[int, ...]:
-        return tuple(c.index for c in self.label_columns)
-
-    @functools.cached_property
-    def amount_indexes(self) -> tuple[int, ...]:
-        return tuple(c.index for c in self.amount_columns)
-
-    @functools.cached_property
-    def pick_labels(self) -> Callable[[list[Any]], tuple[Any, ...]]:
-        return _picker(self.label_indexes)
-
-    @functools.cached_property
-    def pick_amounts(self) -> Callable[[list[Any]], tuple[Any, ...]]:
-        return _picker(self.amount_indexes)
-
-    @functools.cached_property
-    def amount_letters(self) -> tuple[str, ...]:
-        return tuple(column_letter(c.index) for c in self.amount_columns)
-
-    @functools.cached_property
-    def first_index(self) -> int:
-        """Where a row problem of this block is reported: its first label (or any) column."""
-        return self.label_columns[0].index if self.label_columns else self.columns[0].index
+    def freeze(self) -> None:
+        """Fix what every data row reads, once the columns are matched (keys assigned)."""
+        self.label_columns = [c for c in self.columns if c.role in ("label", "code")]
+        self.amount_columns = [c for c in self.columns if c.role == "amount" and c.key]
+        self.amount_indexes = tuple(c.index for c in self.amount_columns)
+        self.amount_letters = tuple(column_letter(c.index) for c in self.amount_columns)
+        self.pick_labels = _picker(tuple(c.index for c in self.label_columns))
+        self.pick_amounts = _picker(self.amount_indexes)
+        # where a row problem of this block is reported: its first label (or any) column
+        self.first_index = self.label_columns[0].index if self.label_columns else self.columns[0].index
 
 
 class _TableReader:
@@ -330,7 +307,10 @@ class _TableReader:
                 past_labels = True
             current.columns.append(_Column(c, path, role))
         self._assign_blocks(groups)
-        return [g for g in groups if g.spec is not None]
+        matched = [g for g in groups if g.spec is not None]
+        for group in matched:
+            group.freeze()
+        return matched
 
     def _header_grid(self, header_rows: list[int], width: int) -> list[list[str]]:
         """Header labels by row and column, merged cells filled in.
@@ -496,6 +476,11 @@ def _picker(indexes: tuple[int, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:
             return tuple(values[c] if c < width else None for c in indexes)
 
     return pick
+
+
+@functools.lru_cache(maxsize=65536)  # the same texts recur in every workbook of a batch
+def _may_note(text: str, pattern: re.Pattern) -> bool:
+    return len(text) < 500 and pattern.search(text) is not None
 
 
 @functools.lru_cache(maxsize=65536)  # the same label cells recur in every workbook of a batch

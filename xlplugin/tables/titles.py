@@ -66,6 +66,8 @@ def find_titles(sheet: Sheet, spec: YearSpec, texts: list[tuple[int, int, str]])
     """Every title cell among the sheet's text cells, top to bottom."""
     hits = []
     for r, c, value in texts:
+        if "表" not in value:  # every title ends in 表
+            continue
         found = match_title(value, spec)
         if found:
             hits.append(TitleHit(found[0], sheet, r, c, value.strip(), found[1]))
