@@ -128,12 +128,13 @@ def run_many(paths: list[str], options: Options, jobs: int = 0, scheduler: str =
     workers = jobs or os.cpu_count() or 1
     chunks = _chunks(paths, workers)
     if scheduler:
-        _on_dask(paths, options, scheduler, record)
+        with _collector_paused():  # results arrive as pickles of many small objects
+            _on_dask(paths, options, scheduler, record)
     elif workers == 1 or len(chunks) == 1:
         for chunk in chunks:
             record(run_chunk(chunk, options))
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool, _collector_paused():
             futures = [pool.submit(run_chunk, chunk, options) for chunk in chunks]
             for future in as_completed(futures):
                 record(future.result())
