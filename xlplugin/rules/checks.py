@@ -66,7 +66,7 @@ def make_finding(
         sheet=sheet,
         cell=cell,
         message=message,
-        related_cells=list(dict.fromkeys(o.ref for o in read)),
+        related_cells=list(dict.fromkeys(o.ref for o in read)) if read else [],
         expected=None if comparison is None else comparison.expected,
         actual=None if comparison is None else comparison.actual,
         difference=None if comparison is None else comparison.difference,

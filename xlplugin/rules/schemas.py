@@ -259,6 +259,9 @@ def _parents(code_rows: list[tuple]) -> list[str]:
     return parents
 
 
+_CATALOG_NAMES = {FUNCTIONAL: "支出功能分类", ECONOMIC: "部门预算支出经济分类"}
+
+
 def _code_finding(rule: Rule, row: dict, parent: str, spec: YearSpec) -> Finding:
     catalog = spec.catalogs[row["catalog"]]
     entry = catalog.entries.get(row["code"])
@@ -270,7 +273,7 @@ def _code_finding(rule: Rule, row: dict, parent: str, spec: YearSpec) -> Finding
         code=row["code"],
         name=row["label"],
         catalog_name=entry.name if entry else "",
-        catalog={FUNCTIONAL: "支出功能分类", ECONOMIC: "部门预算支出经济分类"}.get(catalog.kind, catalog.kind),
+        catalog=_CATALOG_NAMES.get(catalog.kind, catalog.kind),
         year=spec.year,
         parent=parent,
         expected_prefix=parent,
