@@ -30,7 +30,7 @@ def _outcome(report) -> tuple[list[dict], list[str]]:
 
 
 def _same_both_ways(inspections) -> None:
-    screened = validate_inspections(inspections, SPEC, RULES)
+    screened = validate_inspections(inspections, SPEC, RULES, screened=True)
     alone = validate_inspections(inspections, SPEC, RULES, screened=False)
     for one, other in zip(screened, alone):
         assert _outcome(one) == _outcome(other), one.path
@@ -70,4 +70,4 @@ def test_random_changes_of_the_sample(changes):
         while len(cells) <= col:
             cells.append(None)
         cells[col] = round((cells[col] or 0.0) + delta, 2)
-    _same_both_ways([recognize(sheets, SPEC, "changed"), recognize(SHEETS, SPEC, str(SAMPLE))])
+    _same_both_ways([recognize(sheets, SPEC, "changed")])  # a batch of one, screened all the same

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..model import Inspection, RecognizedTable
 from ..specs import YearSpec
-from .tolerance import Operand, half_width, operand
+from .tolerance import Operand, operand, table_half_width
 
 
 class Unavailable(Exception):
@@ -70,7 +70,7 @@ class Facts:
         """Every block's rows as plain Python objects, built once per table."""
         if table_id not in self._rows:
             table = self.table(table_id)
-            half = half_width(table.unit, [v for part in table.blocks.values() for row in part.rows for v in row.values])
+            half = table_half_width(table)
             blocks = []
             for name, part in table.blocks.items():
                 keys = part.keys

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..model import Inspection, RecognizedTable
+from ..model import Inspection
 from ..specs import YearSpec
 from .checks import Rule, rule_checks
-from .tolerance import half_width
+from .tolerance import table_half_width
 
 SKIP, CLEAN, DEFER = 0, 1, 2
 _EXACT = 1e-7  # a difference checks.py rounds to 6 decimals and calls inexact is at least 5e-7
@@ -60,12 +60,6 @@ def _ref(reference: str) -> _Ref:
     table, row_part, column = reference.lstrip("-").split("|")
     block, _, key = row_part.rpartition("/")
     return _Ref(sign, table, block, key, column)
-
-
-def _half(table: RecognizedTable) -> float:
-    unit_is_yuan = table.unit == "元"
-    values = [v for b in table.blocks.values() for r in b.rows for v in r.values] if unit_is_yuan else []
-    return half_width(table.unit, values)
 
 
 # -- every table stacked across the batch ----------------------------------------------
@@ -123,7 +117,7 @@ def _stack(inspections: list[Inspection], name: str) -> _Stack:
         layouts.append(None if table is None else [(n, tuple(b.keys)) for n, b in table.blocks.items()])
         if table is None:
             continue
-        half = _half(table)
+        half = table_half_width(table)
         for block_name, block in table.blocks.items():
             if not block.rows:
                 continue

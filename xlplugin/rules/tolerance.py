@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..model import RecognizedTable
+
 DECIMALS = 2  # 万元 tables print two decimals; so do most 元 tables (分)
 HALF = 0.5 * 10**-DECIMALS
 _EPSILON = 1e-9
@@ -45,6 +47,13 @@ def half_width(unit: str, values: list[float]) -> float:
     if unit == "元" and printed and all(float(v).is_integer() for v in printed):
         return 0.5
     return HALF
+
+
+def table_half_width(table: RecognizedTable) -> float:
+    """half_width of a recognised table (its values are read only for a 元 table)."""
+    if table.unit != "元":
+        return HALF
+    return half_width(table.unit, [v for block in table.blocks.values() for row in block.rows for v in row.values])
 
 
 @dataclass(frozen=True)
