@@ -1,6 +1,6 @@
 """Annotate time next to openpyxl's own load + save of the same workbook (the ratio).
 
-    python benchmarks/annotate_speed.py [WORKBOOK] [--runs 10]
+    python benchmarks/annotate_speed.py [WORKBOOK] [--runs 10] [--extra-rows 200]
 
 Prints the median time of: openpyxl load + save; xlplugin annotate (load, restore old
 marks, write fills, notes and the 审核结果 sheet, save) given a finished validation; and
@@ -25,12 +25,17 @@ SAMPLE = Path(__file__).resolve().parent.parent / "workbook_templates" / "sample
 
 
 
-def broken_copy(folder: Path) -> Path:
-    """The sample with a few errors, so that there is something to mark."""
+def broken_copy(folder: Path, extra_rows: int = 0) -> Path:
+    """The sample with a few errors, so that there is something to mark; with extra_rows, that
+    many more 科目 rows in 表五 whose codes are not in the catalogue (two findings each)."""
     path = folder / "broken.xlsx"
     book = openpyxl.load_workbook(SAMPLE)
-    book["一般公共预算财政拨款支出决算表"]["D10"] = 494.92
+    sheet = book["一般公共预算财政拨款支出决算表"]
+    sheet["D10"] = 494.92
     book["收入支出决算总表"]["B14"] = -5.0
+    for r in range(sheet.max_row + 1, sheet.max_row + 1 + extra_rows):
+        sheet.cell(r, 1, str(2089000 + r))
+        sheet.cell(r, 2, "其他项目")
     book.save(path)
     return path
 
@@ -39,10 +44,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workbook", nargs="?", type=Path)
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--extra-rows", type=int, default=0, help="more 科目 rows (findings) in the generated workbook")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        source = args.workbook or broken_copy(folder)
+        source = args.workbook or broken_copy(folder, args.extra_rows)
         out = folder / "out.xlsx"
         report = validate_workbook(source)
         plan = plan_marks(report)
