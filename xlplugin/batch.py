@@ -1,7 +1,9 @@
 """Many workbooks at once: on all cores of this machine, or on an existing Dask cluster.
 
 A 财政局 reviewer points `xlplugin validate` at a folder of hundreds of unit workbooks.
-Each workbook is validated (and, if asked, annotated) by one task; tasks run in worker
+They travel in chunks of 16–64: a task reads and recognises each workbook of its chunk,
+then runs the schemas and screens the arithmetic rules once over the whole chunk
+(rules/schemas.py, rules/screen.py), and annotates if asked.  Tasks run in worker
 processes (concurrent.futures) or on a Dask distributed cluster (`--scheduler
 tcp://host:port`) — no scheduler of our own.  Results come back as WorkbookReports
 without their DataFrames (what the reports need is kept), in input order; a file that
