@@ -165,8 +165,9 @@ class _Batch:
         self._cells: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def stack(self, table_id: str) -> _Stack:
-        if table_id not in self._stacks:
-            self._stacks[table_id] = _stack(self.inspections, self.spec.table(table_id).name)
+        if table_id not in self._stacks:  # an id the year does not know (a user's rules file) is a table never found
+            name = next((t.name for t in self.spec.tables if t.id == table_id), "")
+            self._stacks[table_id] = _stack(self.inspections, name)
         return self._stacks[table_id]
 
     def cells(self, reference: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
