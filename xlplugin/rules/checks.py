@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..model import ERROR, INFO, Finding
-from .facts import FactRow, Facts, TableMissing, Unavailable
+from .facts import FactRow, Facts, TableMissing, Unavailable, parse_reference
 from .tolerance import Comparison, Operand, compare, exceeds
 
 
@@ -84,7 +84,7 @@ def _equation(rule: Rule, table: str, total: Operand, addends: list[Operand], **
 
 
 def _table_of(facts: Facts, reference: str) -> str:
-    return facts.name_of[reference.lstrip("-").split("|")[0]]
+    return facts.name_of[parse_reference(reference).table]
 
 
 def rule_checks(rule: Rule) -> list[dict]:
@@ -105,8 +105,8 @@ def check_sum(rule: Rule, facts: Facts) -> list[Finding] | None:
         if not totals:
             continue
         ran = True
-        row = check.get("row") or check["total"].split("|")[1].rpartition("/")[2]
-        labels = "＋".join(p.split("|")[1].rpartition("/")[2] for p in check["parts"])
+        row = check.get("row") or parse_reference(check["total"]).key
+        labels = "＋".join(parse_reference(p).key for p in check["parts"])
         extra = {k: v for k, v in check.items() if k not in ("total", "parts", "row")}
         found = _equation(rule, _table_of(facts, check["total"]), totals[0], parts, row=row, parts=labels, **extra)
         if found:
@@ -142,7 +142,7 @@ def check_row_sum(rule: Rule, facts: Facts) -> list[Finding] | None:
 
 
 def check_hierarchy(rule: Rule, facts: Facts) -> list[Finding] | None:
-    """合计 = Σ类, 类 = Σ款, 款 = Σ项 (by code prefix), per amount column."""
+    """合计 = Σ类 (the rule's total_row), 类 = Σ款, 款 = Σ项 (by code prefix), per amount column."""
     findings: list[Finding] = []
     ran = False
     for table_id in rule.params["tables"]:
@@ -153,9 +153,10 @@ def check_hierarchy(rule: Rule, facts: Facts) -> list[Finding] | None:
         table = facts.table(table_id)
         columns = list(dict.fromkeys(c for b in table.blocks.values() for c in b.columns))
         coded = {r.code: r for r in rows if r.code and r.code.isdigit()}
-        total = next((r for r in rows if r.key == "合计" and not r.code), None)
+        total_key = rule.params.get("total_row")  # the code-less row that adds up the 类 rows, if any
+        total = next((r for r in rows if total_key and r.key == total_key and not r.code), None)
         groups: list[tuple[FactRow, list[FactRow]]] = []
-        if total is not None and rule.params.get("total_is_sum_of_classes", True):
+        if total is not None:
             groups.append((total, [r for c, r in coded.items() if len(c) == 3]))
         children: dict[str, list[FactRow]] = {}
         for code, row in coded.items():

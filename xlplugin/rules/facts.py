@@ -8,11 +8,31 @@ treat as blank; a missing column or table makes the check skip (G-1 reports tabl
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..model import Inspection, RecognizedTable
 from ..specs import YearSpec
 from .tolerance import Operand, operand, table_half_width
+
+CLASS_ROWS = "@类"  # the row part that stands for every 类 row of the block
+
+
+class Reference(NamedTuple):
+    sign: int  # -1 for a reference written "-T4|…": the cell counts negatively
+    table: str
+    block: str  # '' for every block
+    key: str
+    column: str
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_reference(reference: str) -> Reference:
+    """"-T4|支出/本年支出合计|一般公共预算财政拨款" → Reference(-1, "T4", "支出", "本年支出合计", …)."""
+    table, row_part, column = reference.lstrip("-").split("|")
+    block, _, key = row_part.rpartition("/")
+    return Reference(-1 if reference.startswith("-") else 1, table, block, key, column)
 
 
 class Unavailable(Exception):
@@ -84,14 +104,12 @@ class Facts:
 
     def resolve(self, reference: str) -> list[Operand]:
         """The cells a reference names (raises TableMissing)."""
-        sign = -1 if reference.startswith("-") else 1
-        table_id, row_part, column = reference.lstrip("-").split("|")
-        block, _, key = row_part.rpartition("/")
+        sign, table_id, block, key, column = parse_reference(reference)
         table = self.table(table_id)
         if not any(column in part.columns for name, part in table.blocks.items() if name.startswith(block)):
             raise ColumnMissing(reference)
         rows = self.rows(table_id, block or None)
-        if key == "@类":
+        if key == CLASS_ROWS:
             chosen = [r for r in rows if len(r.code) == 3]
         else:
             chosen = [r for r in rows if r.key == key][:1]

@@ -94,7 +94,8 @@ def _cell_schema(rules: tuple[tuple[str, str, frozenset[str]], ...]) -> pa.DataF
     return pa.DataFrameSchema({"readable": pa.Column(bool, checks=readable_checks)}, checks=checks)
 
 
-def _code_schema(catalogs: dict[str, Catalog], rules: tuple[tuple[str, str, frozenset[str]], ...]) -> pa.DataFrameSchema:
+@functools.lru_cache(maxsize=32)  # one schema per set of catalogues and rules, not one per chunk
+def _code_schema(catalogs: tuple[tuple[str, Catalog], ...], rules: tuple[tuple[str, str, frozenset[str]], ...]) -> pa.DataFrameSchema:
     columns: dict[str, list[pa.Check]] = {"code": [], "entry": [], "under_parent": []}
     for rule_id, kind, confidences in rules:
         if kind == "schema_code_format":
@@ -102,10 +103,10 @@ def _code_schema(catalogs: dict[str, Catalog], rules: tuple[tuple[str, str, froz
         elif kind == "schema_code_parent":
             columns["under_parent"].append(pa.Check.equal_to(True, name=rule_id, error=rule_id))
         elif kind == "schema_code_known":
-            known = {f"{kind}|{code}" for kind, c in catalogs.items() for code in c.entries}
+            known = {f"{catalog_kind}|{code}" for catalog_kind, c in catalogs for code in c.entries}
             columns["entry"].append(pa.Check.isin(known, name=rule_id, error=rule_id))
         elif kind == "schema_code_name":
-            _, names = _named_entries(tuple(catalogs.items()), confidences)
+            _, names = _named_entries(catalogs, confidences)
             columns[f"named:{rule_id}"] = [pa.Check.isin(names | {""}, name=rule_id, error=rule_id)]
     return pa.DataFrameSchema({name: pa.Column(checks=checks) for name, checks in columns.items()})
 
@@ -155,7 +156,7 @@ def schema_findings(inspections: list[Inspection], spec: YearSpec, rules: list[R
     for rule_id, position in _failures(_cell_schema(cell_rules), cells.frame):
         number, finding = cells.finding(by_id[rule_id], position)
         findings[number].append(finding)
-    for rule_id, position in _failures(_code_schema(spec.catalogs, code_rules), codes):
+    for rule_id, position in _failures(_code_schema(tuple(spec.catalogs.items()), code_rules), codes):
         row = dict(zip(_CODE_COLUMNS, code_rows[position]))
         findings[row["workbook"]].append(_code_finding(by_id[rule_id], row, parents[position], spec))
     return findings, ran

@@ -30,6 +30,7 @@ import pandas as pd
 from ..model import Inspection
 from ..specs import YearSpec
 from .checks import Rule, rule_checks
+from .facts import CLASS_ROWS, parse_reference
 from .tolerance import table_half_width
 
 SKIP, CLEAN, DEFER = 0, 1, 2
@@ -42,24 +43,6 @@ def _may_exceed(difference: np.ndarray, tolerance: np.ndarray) -> np.ndarray:
     needs difference > tolerance (up to float noise), and a positive difference when nothing
     read was printed (tolerance 0: all blank)."""
     return (difference - tolerance > -_SLACK) & ((tolerance > 0) | (difference > _SLACK))
-
-
-@dataclass(frozen=True)
-class _Ref:
-    sign: int
-    table: str
-    block: str
-    key: str
-    column: str
-
-
-@functools.lru_cache(maxsize=1024)
-def _ref(reference: str) -> _Ref:
-    """Parse "-T4|支出/本年支出合计|一般公共预算财政拨款" once (facts.py describes the form)."""
-    sign = -1 if reference.startswith("-") else 1
-    table, row_part, column = reference.lstrip("-").split("|")
-    block, _, key = row_part.rpartition("/")
-    return _Ref(sign, table, block, key, column)
 
 
 # -- every table stacked across the batch ----------------------------------------------
@@ -174,7 +157,7 @@ class _Batch:
         """Per workbook: Σ signed values, Σ half-widths and number of the cells a reference
         names (Facts.resolve in checks.py), and whether it can be read at all."""
         if reference not in self._cells:
-            ref = _ref(reference)
+            ref = parse_reference(reference)
             stack = self.stack(ref.table)
             available = stack.available(ref.block, ref.column)
             empty = np.zeros(self.count)
@@ -183,7 +166,7 @@ class _Batch:
                 self._cells[reference] = (empty, empty, np.zeros(self.count, dtype="int64"), available)
                 return self._cells[reference]
             in_block = stack.in_block(ref.block)
-            if ref.key == "@类":
+            if ref.key == CLASS_ROWS:
                 rows = np.flatnonzero(in_block & stack.is_class & stack.present[:, j])
             else:  # the first row with the key, if its block has the column
                 candidates = np.flatnonzero(in_block & (stack.key == ref.key))
@@ -213,7 +196,7 @@ class _Batch:
 
 def _single(references: list[str]) -> bool:
     """Every reference names at most one cell (not "@类"): what the fixed-cell screens assume."""
-    return all(_ref(r).key != "@类" for r in references)
+    return all(parse_reference(r).key != CLASS_ROWS for r in references)
 
 
 def _combine(status: np.ndarray, ran: np.ndarray, deferred: np.ndarray) -> np.ndarray:
@@ -293,9 +276,9 @@ def _per_workbook(count: int, ran: np.ndarray, deferred: np.ndarray, workbook: n
     return status
 
 
-def _parents(stack: _Stack, classes_under_total: bool) -> np.ndarray:
+def _parents(stack: _Stack, total_key: str | None) -> np.ndarray:
     """Per row, the row whose total it is part of (-1 for none), as checks.check_hierarchy
-    groups them: 款/项 under the code two digits shorter, 类 under the code-less 合计."""
+    groups them: 款/项 under the code two digits shorter, 类 under the code-less total row."""
     parent = np.full(stack.size, -1, dtype="int64")
     bounds = np.flatnonzero(np.diff(stack.workbook)) + 1
     for start, end in zip([0, *bounds.tolist()], [*bounds.tolist(), stack.size]):
@@ -305,12 +288,12 @@ def _parents(stack: _Stack, classes_under_total: bool) -> np.ndarray:
             code = stack.code[i]
             if code and code.isdigit():
                 coded[code] = i
-            elif total < 0 and not code and stack.key[i] == "合计":
+            elif total < 0 and total_key and not code and stack.key[i] == total_key:
                 total = i
         for code, i in coded.items():
             if len(code) > 3:
                 parent[i] = coded.get(code[:-2], -1)
-            elif len(code) == 3 and classes_under_total:
+            elif len(code) == 3:
                 parent[i] = total
     return parent
 
@@ -321,7 +304,7 @@ def _screen_hierarchy(rule: Rule, batch: _Batch) -> np.ndarray:
         stack = batch.stack(table_id)
         if not stack.size:
             continue
-        parent = _parents(stack, rule.params.get("total_is_sum_of_classes", True))
+        parent = _parents(stack, rule.params.get("total_row"))
         child = parent >= 0
         has_children = np.bincount(parent[child], minlength=stack.size) > 0
         values = np.nan_to_num(stack.matrix)
