@@ -180,18 +180,35 @@ def test_xlsm_keeps_its_vba_project_byte_for_byte(tmp_path):
     assert b"macroEnabled" in zipfile.ZipFile(marked).read("[Content_Types].xml")
 
 
-def test_content_openpyxl_would_drop_is_not_lost_silently(tmp_path):
-    source = _broken(tmp_path / "图表.xlsx")
+def _with_chart(path: Path) -> Path:
+    source = _broken(path)
     book = openpyxl.load_workbook(source)
     chart = BarChart()
     chart.add_data(Reference(book[T5], min_col=3, min_row=7, max_row=12))
     book[T5].add_chart(chart, "H2")
     book.save(source)
+    return source
+
+
+def test_a_chart_is_kept_byte_for_byte(tmp_path):
+    source = _with_chart(tmp_path / "图表.xlsx")
     out = tmp_path / "标注.xlsx"
-    result = run_cli("validate", str(source), "--annotate", str(out))
+    assert run_cli("validate", str(source), "--annotate", str(out)).returncode == 1
+    original, marked = zipfile.ZipFile(source), zipfile.ZipFile(out)
+    kept = [n for n in original.namelist() if n.startswith(("xl/charts/", "xl/drawings/")) and not n.endswith(".vml")]  # VML: the notes
+    assert kept and all(marked.read(n) == original.read(n) for n in kept)
+    assert openpyxl.load_workbook(out)[T5]["C10"].fill.fgColor.rgb.endswith(FILLS["error"])
+
+
+def test_content_openpyxl_would_drop_is_not_lost_silently(tmp_path):
+    """Annotating a marked copy again goes through openpyxl (to restore the old marks): a chart is refused there."""
+    source = _with_chart(tmp_path / "图表.xlsx")
+    once, out = tmp_path / "一次.xlsx", tmp_path / "两次.xlsx"
+    assert run_cli("validate", str(source), "--annotate", str(once)).returncode == 1
+    result = run_cli("validate", str(once), "--annotate", str(out))
     assert result.returncode == 2 and not out.exists()
     assert "图表" in result.stderr and "--allow-loss" in result.stderr
-    assert run_cli("validate", str(source), "--annotate", str(out), "--allow-loss").returncode == 1 and out.exists()
+    assert run_cli("validate", str(once), "--annotate", str(out), "--allow-loss").returncode == 1 and out.exists()
 
 
 def test_values_are_never_changed(tmp_path):
@@ -232,9 +249,9 @@ def test_a_thousand_findings(tmp_path):
 
 
 def test_undo_addresses_are_split_below_the_excel_cell_limit():
-    from xlplugin.io.annotate import _chunks
+    from xlplugin.marks import undo_runs
 
     cells = [f"C{r}" for r in range(1, 20001)]
-    chunks = _chunks(cells, 30_000)
+    chunks = undo_runs(cells, 30_000)
     assert [a for chunk in chunks for a in chunk] == cells
     assert len(chunks) > 1 and all(len(" ".join(chunk)) <= 30_000 for chunk in chunks)

@@ -21,6 +21,8 @@ FILLS = {ERROR: "FFC7CE", WARNING: "FFEB9C"}
 RELATED_FILLS = {ERROR: "FDE9EC", WARNING: "FFF6D9"}  # lighter: the other side of a broken equation
 COLUMNS = ["序号", "级别", "规则", "表", "单元格", "说明", "期望值", "实际值", "差额"]
 LINK_COLUMN = COLUMNS.index("单元格")
+RESULT_WIDTHS = [6, 12, 7, 30, 34, 90, 14, 14, 12]  # of COLUMNS on the 审核结果 sheet
+UNDO_TEXT_LIMIT = 30_000  # characters of cell addresses per undo cell (Excel keeps 32,767 per cell)
 
 
 _SOLID_RGB = re.compile(r'patternType="solid".*?rgb="[0-9A-Fa-f]{2}([0-9A-Fa-f]{6})"', re.S)
@@ -70,6 +72,18 @@ class MarkPlan:
     def header_row(self) -> int:
         """0-based row of the findings list's header on the 审核结果 sheet."""
         return len(self.head)
+
+
+def undo_runs(cells: list[str], limit: int = UNDO_TEXT_LIMIT) -> list[list[str]]:
+    """The addresses in runs whose space-joined text (one undo cell) stays within `limit` characters."""
+    runs, current, size = [], [], 0
+    for address in cells:
+        if current and size + len(address) + 1 > limit:
+            runs.append(current)
+            current, size = [], 0
+        current.append(address)
+        size += len(address) + 1
+    return runs + [current] if current else runs
 
 
 def note_text(finding: Finding) -> str:

@@ -20,6 +20,7 @@ from ..marks import (
     COLUMNS,
     LINK_COLUMN,
     RESULT_SHEET,
+    RESULT_WIDTHS,
     UNDO_SHEET,
     MarkPlan,
     plan_marks,
@@ -166,8 +167,7 @@ def _write_result_sheet(book: Any, plan: MarkPlan) -> None:
         if row.link:
             target = sheet.range(a1(first + offset, LINK_COLUMN))
             target.add_hyperlink(f"#'{row.link[0]}'!{row.link[1]}", text_to_display=str(row.values[LINK_COLUMN]))
-    widths = [6, 12, 7, 30, 34, 90, 14, 14, 12]
-    for col, width in enumerate(widths):
+    for col, width in enumerate(RESULT_WIDTHS):
         sheet.range(f"{column_letter(col)}1").column_width = width
     sheet.freeze_panes.freeze_at(f"1:{first + 1}")
     _autofilter(sheet, f"A{first + 1}:{column_letter(len(COLUMNS) - 1)}{first + len(plan.rows)}")

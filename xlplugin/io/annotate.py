@@ -1,4 +1,4 @@
-"""Marks in a workbook file (openpyxl): the annotated copy, and clearing it again.
+"""Marks in a workbook file: the annotated copy, and clearing it again.
 
 annotate: every cell with a finding gets a fill by severity and a note (legacy comment,
 which Excel 2016 and WPS show); the cells it was compared with get a lighter fill; a
@@ -8,8 +8,11 @@ first sheet 审核结果 lists every finding with a link to its cell.  What a ma
 annotated workbook replaces the old marks instead of piling up new ones.
 
 The source file is only read; outputs are written to a temporary file and renamed.
-A workbook with parts that openpyxl would drop (charts, pictures, form controls, …) is
-refused unless the caller accepts the loss, so that nothing is lost silently.
+A workbook is annotated by patch.py, which writes the marks into the package XML and
+copies every other part as it is.  What patch.py does not handle (a workbook already
+marked, threaded comments, …) and `clear` go through openpyxl here; a workbook with parts
+that openpyxl would drop (charts, pictures, form controls, …) is then refused unless the
+caller accepts the loss, so that nothing is lost silently.
 """
 
 from __future__ import annotations
@@ -34,10 +37,12 @@ from ..marks import (
     NOTE_AUTHOR,
     NOTE_HEADER,
     RESULT_SHEET,
+    RESULT_WIDTHS,
     UNDO_SHEET,
     USER_NOTE_HEADER,
     MarkPlan,
     stored_fill_rgb,
+    undo_runs,
 )
 from ..text import column_letter
 
@@ -85,6 +90,16 @@ def at_risk(path: Path) -> list[str]:
 
 def annotate_file(source: Path, target: Path, plan: MarkPlan, accept_loss: bool = False) -> Path:
     """Write `source` with the marks of `plan` to `target` (which may be `source` itself)."""
+    from .patch import Unsupported, annotate_package
+
+    try:
+        return annotate_package(source, target, plan)
+    except Unsupported:
+        return annotate_with_openpyxl(source, target, plan, accept_loss)
+
+
+def annotate_with_openpyxl(source: Path, target: Path, plan: MarkPlan, accept_loss: bool = False) -> Path:
+    """annotate_file through openpyxl: load, restore old marks, mark, save."""
     book = _load(source, accept_loss)
     remove_marks(book)
     undo = _undo_sheet(book)
@@ -124,10 +139,12 @@ def annotate_file(source: Path, target: Path, plan: MarkPlan, accept_loss: bool 
             text = mark.note if comment is None else f"{mark.note}\n\n{USER_NOTE_HEADER}\n{comment.text}"
             cell.comment = Comment(text, NOTE_AUTHOR, height=220, width=420)
     for (sheet_name, fill), cells in plain.items():
-        for chunk in _chunks(cells, UNDO_TEXT_LIMIT):
-            undo.append(["cells", sheet_name, " ".join(chunk), fill])
+        for run in undo_runs(cells):
+            undo.append(["cells", sheet_name, " ".join(run), fill])
     _write_result_sheet(book, plan)
     book.active = 0
+    for sheet in book.worksheets:  # 审核结果 is the one selected sheet, as patch.py writes it
+        sheet.sheet_view.tabSelected = sheet.title == RESULT_SHEET
     return _save(book, target)
 
 
@@ -226,21 +243,6 @@ def _undo_sheet(book: Workbook):
     return sheet
 
 
-UNDO_TEXT_LIMIT = 30_000  # characters of cell addresses per undo cell (Excel keeps 32,767 per cell)
-
-
-def _chunks(cells: list[str], limit: int) -> list[list[str]]:
-    """The addresses in runs whose space-joined text stays within `limit` characters."""
-    chunks, current, size = [], [], 0
-    for address in cells:
-        if current and size + len(address) + 1 > limit:
-            chunks.append(current)
-            current, size = [], 0
-        current.append(address)
-        size += len(address) + 1
-    return chunks + [current] if current else chunks
-
-
 def _merged_origins(sheet) -> dict[str, tuple[int, int]]:
     """A1 of every cell inside a merged range (but its top-left) → (row, col) of the top-left cell."""
     origins = {}
@@ -301,6 +303,5 @@ def _write_result_sheet(book: Workbook, plan: MarkPlan) -> None:
     last = first + len(plan.rows) - 1
     sheet.auto_filter.ref = f"A{first}:{column_letter(len(COLUMNS) - 1)}{last}"
     sheet.freeze_panes = f"A{first + 1}"
-    widths = {"序号": 6, "级别": 12, "规则": 7, "表": 30, "单元格": 34, "说明": 90, "期望值": 14, "实际值": 14, "差额": 12}
-    for c, name in enumerate(COLUMNS):
-        sheet.column_dimensions[column_letter(c)].width = widths[name]
+    for c, width in enumerate(RESULT_WIDTHS):
+        sheet.column_dimensions[column_letter(c)].width = width

@@ -1,0 +1,601 @@
+"""The annotated copy written straight into the workbook package, without loading it in openpyxl.
+
+Only the parts the marks touch are rewritten:
+  styles.xml        one fill per mark colour, one cell format per (original format, fill);
+  each marked sheet the marked cells' `s`, and `legacyDrawing` when it gets its first notes;
+  notes             the sheet's comments part and VML drawing, serialised by openpyxl's own
+                    CommentSheet and ShapeWriter (the format Excel has long accepted from it);
+  two new sheets    审核结果 (first, selected) and the very hidden undo sheet, with
+                    workbook.xml, its relationships and [Content_Types].xml.
+Every other part (charts, pictures, form controls, pivot caches, VBA …) is copied as it
+is, so nothing is lost, and the copy takes a fraction of openpyxl's load + save.
+
+The undo sheet has the same rows as the openpyxl writer's (annotate.py), so either clear
+path reads it.  What this writer does not handle raises `Unsupported`, and annotate.py
+falls back to the openpyxl writer: a workbook that is already marked (its old marks are
+restored there), threaded comments, rows or cells without an address, strict OOXML,
+XML that does not parse.
+"""
+
+from __future__ import annotations
+
+import bisect
+import posixpath
+import re
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+from openpyxl.cell.text import Text
+from openpyxl.comments.author import AuthorList
+from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
+from openpyxl.styles.fills import Fill
+from openpyxl.xml.functions import tostring
+
+from ..marks import (
+    COLUMNS,
+    LINK_COLUMN,
+    NOTE_AUTHOR,
+    RESULT_SHEET,
+    RESULT_WIDTHS,
+    UNDO_SHEET,
+    UNDO_TEXT_LIMIT,
+    USER_NOTE_HEADER,
+    MarkPlan,
+    undo_runs,
+)
+from ..text import column_letter
+from .files import atomic_target
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_M = f"{{{MAIN}}}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_VML_TYPE = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+_ADDRESS = re.compile(r"^([A-Z]{1,3})([1-9][0-9]*)$")
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_TAB_SELECTED = re.compile(rb'\stabSelected="(?:1|true)"')
+# children of <worksheet> that come after legacyDrawing (ECMA-376 CT_Worksheet sequence)
+_AFTER_LEGACY_DRAWING = {f"{_M}{n}" for n in ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst")}
+# children of <workbook> that come after definedNames
+_AFTER_DEFINED_NAMES = {f"{_M}{n}" for n in ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")}
+
+
+class Unsupported(Exception):
+    """This workbook needs the openpyxl writer; str() says why (for developers)."""
+
+
+def annotate_package(source: Path, target: Path, plan: MarkPlan) -> Path:
+    """Write `source` with the marks of `plan` to `target` (which may be `source` itself)."""
+    with zipfile.ZipFile(source) as package:
+        book = _Book(package)
+        book.mark(plan)
+        with atomic_target(target) as temporary:
+            book.write(temporary)
+    return target
+
+
+def _parse(data: bytes, part: str):
+    try:
+        return etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as error:
+        raise Unsupported(f"{part}: {error}") from error
+
+
+def _resolve(base_part: str, target: str) -> str:
+    """Package path of a relationship target written relative to `base_part`."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
+
+
+def _rels_part(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", f"{name}.rels")
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+class _Rels:
+    """The relationships of one part: read, added to, written back."""
+
+    def __init__(self, book: _Book, part: str):
+        self.name = _rels_part(part)
+        self.part = part
+        data = book.read(self.name)
+        self.root = _parse(data, self.name) if data is not None else etree.Element(f"{{{_PKG_RELS}}}Relationships", nsmap={None: _PKG_RELS})
+        self.book = book
+
+    def targets(self, kind: str) -> list[tuple[str, str]]:
+        """(id, package path) of each relationship of this type."""
+        return [(r.get("Id"), _resolve(self.part, r.get("Target"))) for r in self.root if r.get("Type") == _REL + kind and r.get("TargetMode") != "External"]
+
+    def add(self, kind: str, part: str) -> str:
+        taken = {r.get("Id") for r in self.root}
+        number = len(taken) + 1
+        while f"rId{number}" in taken:
+            number += 1
+        self.book.changed[self.name] = self
+        relative = posixpath.relpath(part, posixpath.dirname(self.part))
+        etree.SubElement(self.root, f"{{{_PKG_RELS}}}Relationship", Id=f"rId{number}", Type=_REL + kind, Target=relative)
+        return f"rId{number}"
+
+    def bytes(self) -> bytes:
+        return _xml(self.root)
+
+
+class _Styles:
+    """styles.xml: fills and cell formats added for the marks and the 审核结果 sheet."""
+
+    def __init__(self, root):
+        self.root = root
+        self.fills = root.find(f"{_M}fills")
+        self.xfs = root.find(f"{_M}cellXfs")
+        self.fonts = root.find(f"{_M}fonts")
+        if self.fills is None or self.xfs is None or self.fonts is None or not len(self.xfs) or not len(self.fonts):
+            raise Unsupported("styles.xml without fills, fonts or cell formats")
+        self.base_xfs = len(self.xfs)
+        self._fill_ids: dict[str, int] = {}
+        self._marked: dict[tuple[int, str], int] = {}
+        self._undo_fill: dict[int, str] = {}
+        self._named: dict[str, int] = {}
+
+    def base(self, s: int) -> int:
+        return s if 0 <= s < self.base_xfs else 0
+
+    def marked(self, s: int, rgb: str) -> int:
+        """The cell format `s` with a solid `rgb` fill."""
+        key = (self.base(s), rgb)
+        if key not in self._marked:
+            if rgb not in self._fill_ids:
+                fill = etree.SubElement(self.fills, f"{_M}fill")
+                pattern = etree.SubElement(fill, f"{_M}patternFill", patternType="solid")
+                etree.SubElement(pattern, f"{_M}fgColor", rgb=f"FF{rgb}")
+                etree.SubElement(pattern, f"{_M}bgColor", indexed="64")
+                self._fill_ids[rgb] = len(self.fills) - 1
+            xf = _copy(self.xfs[key[0]])
+            xf.set("fillId", str(self._fill_ids[rgb]))
+            xf.set("applyFill", "1")
+            self.xfs.append(xf)
+            self._marked[key] = len(self.xfs) - 1
+        return self._marked[key]
+
+    def undo_fill(self, s: int) -> str:
+        """The cell's fill as the undo sheet keeps it (openpyxl's XML of the fill, as annotate.py writes it)."""
+        fill_id = int(self.xfs[self.base(s)].get("fillId", "0"))
+        if fill_id not in self._undo_fill:
+            element = self.fills[fill_id] if fill_id < len(self.fills) else None
+            fill = Fill.from_tree(element) if element is not None else None
+            self._undo_fill[fill_id] = tostring((fill or Fill.from_tree(_default_fill())).to_tree()).decode()
+        return self._undo_fill[fill_id]
+
+    def named(self, name: str) -> int:
+        """A cell format of the 审核结果 sheet: title, header, number, message, link."""
+        if name not in self._named:
+            xf = _copy(self.xfs[0])
+            for child in list(xf):
+                xf.remove(child)
+            if name in _FONTS:
+                font = _copy(self.fonts[0])
+                replaced = {f"{_M}{tag}" for tag, _ in _FONTS[name]}
+                for child in list(font):
+                    if child.tag in replaced:
+                        font.remove(child)
+                for tag, attributes in _FONTS[name]:
+                    etree.SubElement(font, f"{_M}{tag}", attributes)
+                font[:] = sorted(font, key=lambda child: _FONT_ORDER.get(child.tag, len(_FONT_ORDER)))
+                self.fonts.append(font)
+                xf.set("fontId", str(len(self.fonts) - 1))
+                xf.set("applyFont", "1")
+            elif name == "number":
+                xf.set("numFmtId", "4")  # built in: #,##0.00
+                xf.set("applyNumberFormat", "1")
+            elif name == "message":
+                etree.SubElement(xf, f"{_M}alignment", vertical="top", wrapText="1")
+                xf.set("applyAlignment", "1")
+            self.xfs.append(xf)
+            self._named[name] = len(self.xfs) - 1
+        return self._named[name]
+
+    def bytes(self) -> bytes:
+        for element in (self.fills, self.xfs, self.fonts):
+            element.set("count", str(len(element)))
+        return _xml(self.root)
+
+
+# fonts of the 审核结果 sheet: the workbook's default font with these children replaced
+_FONTS = {
+    "title": [("b", {}), ("sz", {"val": "14"})],
+    "header": [("b", {})],
+    "link": [("u", {}), ("color", {"rgb": "FF0563C1"})],
+}
+_FONT_ORDER = {f"{_M}{tag}": i for i, tag in enumerate("b i strike condense extend outline shadow u vertAlign sz color name family charset scheme".split())}
+
+
+def _copy(element):
+    return etree.fromstring(etree.tostring(element))
+
+
+def _default_fill():
+    fill = etree.Element(f"{_M}fill")
+    etree.SubElement(fill, f"{_M}patternFill", patternType="none")
+    return fill
+
+
+class _Sheet:
+    """One marked worksheet: its cells by address, merged origins, notes."""
+
+    def __init__(self, book: _Book, name: str, part: str):
+        self.book, self.name, self.part = book, name, part
+        self.root = _parse(book.read(part), part)
+        if self.root.tag != f"{_M}worksheet":
+            raise Unsupported(f"{part} is not a worksheet")
+        self.data = self.root.find(f"{_M}sheetData")
+        if self.data is None:
+            raise Unsupported(f"{part} has no sheetData")
+        self.row_numbers: list[int] = []
+        self.rows: dict[int, object] = {}
+        for row in self.data:
+            if row.get("r") is None:
+                raise Unsupported(f"{part}: a row without an address")
+            self.row_numbers.append(int(row.get("r")))
+            self.rows[int(row.get("r"))] = row
+        if self.row_numbers != sorted(self.row_numbers):
+            raise Unsupported(f"{part}: rows out of order")
+        self.cells: dict[int, dict[str, object]] = {}
+        self.origins = self._merged_origins()
+        self.rels = _Rels(book, part)
+        self.comments = self._comments()
+        self.notes: dict[str, tuple[str, int]] = {}  # address → (text, height/width kind)
+
+    def _merged_origins(self) -> dict[str, str]:
+        origins = {}
+        for merged in self.root.iterfind(f"{_M}mergeCells/{_M}mergeCell"):
+            first, _, last = (merged.get("ref") or "").partition(":")
+            a, b = _ADDRESS.match(first), _ADDRESS.match(last or first)
+            if not a or not b:
+                continue
+            c0, r0, c1, r1 = _column_number(a.group(1)), int(a.group(2)), _column_number(b.group(1)), int(b.group(2))
+            if (r1 - r0 + 1) * (c1 - c0 + 1) > 10_000:
+                continue
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    if (r, c) != (r0, c0):
+                        origins[f"{column_letter(c - 1)}{r}"] = first
+        return origins
+
+    def _comments(self) -> dict[str, CommentRecord]:
+        """The sheet's legacy notes by address (records as openpyxl reads them)."""
+        targets = self.rels.targets("comments")
+        if not targets:
+            self.comments_part, self.authors = None, []
+            return {}
+        self.comments_part = targets[0][1]
+        sheet = CommentSheet.from_tree(_parse(self.book.read(self.comments_part), self.comments_part))
+        self.authors = list(sheet.authors.author)
+        return {record.ref: record for record in sheet.commentList}
+
+    def origin(self, address: str) -> str:
+        return self.origins.get(address, address)
+
+    def cell(self, address: str):
+        """The <c> element at `address`, created (unstyled) where the sheet has none."""
+        match = _ADDRESS.match(address)
+        if match is None:
+            raise Unsupported(f"{self.part}: cell address {address!r}")
+        r = int(match.group(2))
+        row = self.rows.get(r)
+        if row is None:
+            row = etree.Element(f"{_M}row", r=str(r))
+            at = bisect.bisect(self.row_numbers, r)
+            if at < len(self.row_numbers):
+                self.rows[self.row_numbers[at]].addprevious(row)
+            else:
+                self.data.append(row)
+            self.row_numbers.insert(at, r)
+            self.rows[r] = row
+        cells = self.cells.get(r)
+        if cells is None:
+            cells = {}
+            for c in row:
+                if c.get("r") is None:
+                    raise Unsupported(f"{self.part}: a cell without an address in row {r}")
+                cells[c.get("r")] = c
+            self.cells[r] = cells
+        element = cells.get(address)
+        if element is None:
+            element = etree.Element(f"{_M}c", r=address)
+            column = _column_number(match.group(1))
+            following = next((c for a, c in cells.items() if _column_number(_ADDRESS.match(a).group(1)) > column), None)
+            if following is not None:
+                following.addprevious(element)
+            else:
+                row.append(element)
+            cells[address] = element
+            row.attrib.pop("spans", None)  # a hint that no longer holds; it is optional
+        return element
+
+    def write_notes(self) -> None:
+        """Rewrite the comments part and VML drawing with the notes added (openpyxl's serialisers)."""
+        if not self.notes:
+            return
+        authors = self.authors + ([NOTE_AUTHOR] if NOTE_AUTHOR not in self.authors else [])
+        ours = authors.index(NOTE_AUTHOR)
+        for address, text in self.notes.items():
+            self.comments[address] = CommentRecord(ref=address, authorId=ours, text=Text(t=text), height=220, width=420)
+        records = sorted(self.comments.values(), key=_position)
+        sheet = CommentSheet(authors=AuthorList(authors), commentList=records)
+        book = self.book
+        if self.comments_part is None:
+            self.comments_part = book.new_part("xl/comments/xlplugin_comment{}.xml")
+            self.rels.add("comments", self.comments_part)
+            book.override(self.comments_part, CommentSheet.mime_type)
+        book.changed[self.comments_part] = tostring(sheet.to_tree())
+        drawings = self.rels.targets("vmlDrawing")
+        legacy = self.root.find(f"{_M}legacyDrawing")
+        existing = None
+        if legacy is not None:
+            part = next((p for i, p in drawings if i == legacy.get(f"{_R}id")), None)
+            if part is None or book.read(part) is None:
+                raise Unsupported(f"{self.part}: legacyDrawing without its part")
+            existing = _parse(book.read(part), part)
+        else:
+            part = book.new_part("xl/drawings/xlplugin_vmlDrawing{}.vml")
+            legacy = etree.Element(f"{_M}legacyDrawing")
+            legacy.set(f"{_R}id", self.rels.add("vmlDrawing", part))
+            after = next((child for child in self.root if child.tag in _AFTER_LEGACY_DRAWING), None)
+            if after is not None:
+                after.addprevious(legacy)
+            else:
+                self.root.append(legacy)
+            book.default("vml", _VML_TYPE)
+        book.changed[part] = sheet.write_shapes(existing)
+
+    def bytes(self) -> bytes:
+        for view in self.root.iterfind(f"{_M}sheetViews/{_M}sheetView"):
+            view.attrib.pop("tabSelected", None)  # 审核结果 is the one selected sheet
+        return _xml(self.root)
+
+
+def _position(record: CommentRecord) -> tuple[int, int]:
+    match = _ADDRESS.match(record.ref or "")
+    return (int(match.group(2)), _column_number(match.group(1))) if match else (0, 0)
+
+
+class _Book:
+    """The package being annotated: parts read from the source, parts changed or added."""
+
+    def __init__(self, package: zipfile.ZipFile):
+        self.package = package
+        self.names = set(package.namelist())
+        self.changed: dict[str, object] = {}  # part → bytes or an object with .bytes()
+        if any(name.startswith("xl/threadedComments/") for name in self.names):
+            raise Unsupported("threaded comments")
+        self.workbook = _parse(self.read("xl/workbook.xml"), "xl/workbook.xml")
+        if self.workbook.tag != f"{_M}workbook":
+            raise Unsupported("not a transitional SpreadsheetML workbook")
+        self.types = _parse(self.read("[Content_Types].xml"), "[Content_Types].xml")
+        self.rels = _Rels(self, "xl/workbook.xml")
+        self.sheet_list = self.workbook.find(f"{_M}sheets")
+        targets = dict(self.rels.targets("worksheet"))
+        self.sheet_parts = {s.get("name"): targets.get(s.get(f"{_R}id")) for s in self.sheet_list}
+        if RESULT_SHEET in self.sheet_parts or UNDO_SHEET in self.sheet_parts:
+            raise Unsupported("already marked, or a sheet of the user's has our name")
+        styles = self.rels.targets("styles")
+        if not styles or self.read(styles[0][1]) is None:
+            raise Unsupported("no styles part")
+        self.styles_part = styles[0][1]
+        self.styles = _Styles(_parse(self.read(self.styles_part), self.styles_part))
+        self.changed[self.styles_part] = self.styles
+        self.sheets: dict[str, _Sheet] = {}
+
+    def read(self, part: str) -> bytes | None:
+        if part in self.changed and isinstance(self.changed[part], bytes):
+            return self.changed[part]
+        return self.package.read(part) if part in self.names else None
+
+    def new_part(self, pattern: str) -> str:
+        number = 1
+        while pattern.format(number) in self.names or pattern.format(number) in self.changed:
+            number += 1
+        return pattern.format(number)
+
+    def override(self, part: str, content_type: str) -> None:
+        etree.SubElement(self.types, f"{{{_TYPES}}}Override", PartName=f"/{part}", ContentType=content_type)
+
+    def default(self, extension: str, content_type: str) -> None:
+        if not any(d.get("Extension", "").lower() == extension for d in self.types.iterfind(f"{{{_TYPES}}}Default")):
+            self.types.insert(0, etree.Element(f"{{{_TYPES}}}Default", Extension=extension, ContentType=content_type))
+
+    def sheet(self, name: str) -> _Sheet | None:
+        if name not in self.sheets:
+            part = self.sheet_parts.get(name)
+            if part is None or part not in self.names:
+                return None  # no such worksheet (a chartsheet, or a name from another workbook)
+            self.sheets[name] = _Sheet(self, name, part)
+            self.changed[part] = self.sheets[name]
+        return self.sheets[name]
+
+    # -- the marks ---------------------------------------------------------------
+    def mark(self, plan: MarkPlan) -> None:
+        view = self.workbook.find(f"{_M}bookViews/{_M}workbookView")
+        active = int(view.get("activeTab", "0")) if view is not None else 0
+        undo: list[list[object]] = [["xlplugin", "what the marks replaced; used by `xlplugin clear`"], ["active", active]]
+        plain: dict[tuple[str, str], list[str]] = {}  # (sheet, fill) → cells that had that fill and no note
+        done = set()
+        styles = self.styles
+        for mark in plan.cells.values():
+            sheet = self.sheet(mark.sheet)
+            if sheet is None:
+                continue
+            address = sheet.origin(mark.cell)
+            if (mark.sheet, address) in done:
+                continue  # two marks on one merged range: the first one counts
+            done.add((mark.sheet, address))
+            cell = sheet.cell(address)
+            s = int(cell.get("s", "0"))
+            record = sheet.comments.get(address)
+            if record is None:
+                plain.setdefault((mark.sheet, styles.undo_fill(s)), []).append(address)
+            else:
+                author = sheet.authors[record.authorId] if 0 <= record.authorId < len(sheet.authors) else ""
+                undo.append(["cell", mark.sheet, address, styles.undo_fill(s), record.content, author, None])
+            cell.set("s", str(styles.marked(s, mark.fill)))
+            if mark.note:
+                sheet.notes[address] = mark.note if record is None else f"{mark.note}\n\n{USER_NOTE_HEADER}\n{record.content}"
+        for (sheet_name, fill), cells in plain.items():
+            for run in undo_runs(cells, UNDO_TEXT_LIMIT):
+                undo.append(["cells", sheet_name, " ".join(run), fill])
+        for sheet in self.sheets.values():
+            sheet.write_notes()
+        self._add_sheets(plan, undo)
+
+    def _add_sheets(self, plan: MarkPlan, undo: list[list[object]]) -> None:
+        result_part = self.new_part("xl/worksheets/xlplugin_result{}.xml")
+        self.changed[result_part] = _result_sheet(plan, self.styles)
+        undo_part = self.new_part("xl/worksheets/xlplugin_undo{}.xml")
+        self.changed[undo_part] = _sheet_xml([(row, {}) for row in undo])
+        for part in (result_part, undo_part):
+            self.override(part, _WORKSHEET_TYPE)
+        ids = [int(s.get("sheetId", "0")) for s in self.sheet_list]
+        number = max(ids, default=0) + 1
+        first = etree.Element(f"{_M}sheet", name=RESULT_SHEET, sheetId=str(number))
+        first.set(f"{_R}id", self.rels.add("worksheet", result_part))
+        self.sheet_list.insert(0, first)
+        hidden = etree.SubElement(self.sheet_list, f"{_M}sheet", name=UNDO_SHEET, sheetId=str(number + 1), state="veryHidden")
+        hidden.set(f"{_R}id", self.rels.add("worksheet", undo_part))
+        names = self.workbook.find(f"{_M}definedNames")
+        if names is None:
+            names = etree.Element(f"{_M}definedNames")
+            after = next((child for child in self.workbook if child.tag in _AFTER_DEFINED_NAMES), None)
+            if after is not None:
+                after.addprevious(names)
+            else:
+                self.workbook.append(names)
+        for name in names:  # every sheet moved one place to the right
+            if name.get("localSheetId") is not None:
+                name.set("localSheetId", str(int(name.get("localSheetId")) + 1))
+        header = plan.header_row + 1
+        last = header + len(plan.rows) - 1
+        database = etree.SubElement(names, f"{_M}definedName", name="_xlnm._FilterDatabase", localSheetId="0", hidden="1")
+        database.text = f"'{RESULT_SHEET}'!$A${header}:${column_letter(len(COLUMNS) - 1)}${last}"
+        views = self.workbook.find(f"{_M}bookViews")
+        if views is None:
+            views = etree.Element(f"{_M}bookViews")
+            self.sheet_list.addprevious(views)
+        if not len(views):
+            etree.SubElement(views, f"{_M}workbookView")
+        for view in views:
+            view.set("activeTab", "0")
+            if view.get("firstSheet") is not None:
+                view.set("firstSheet", "0")
+
+    # -- writing -----------------------------------------------------------------
+    def write(self, target: Path) -> None:
+        parts = {"xl/workbook.xml": _xml(self.workbook), "[Content_Types].xml": _xml(self.types)}
+        for part, content in self.changed.items():
+            if part not in parts:
+                parts[part] = content if isinstance(content, bytes) else content.bytes()
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in self.package.infolist():
+                data = parts.pop(info.filename, None)
+                if data is None:
+                    data = self.package.read(info)
+                    if info.filename.endswith(".xml") and info.filename.startswith("xl/worksheets/") and b"tabSelected" in data:
+                        data = _TAB_SELECTED.sub(b"", data)  # 审核结果 is the one selected sheet
+                out.writestr(_info(info.filename, info.date_time), data)
+            for part, data in parts.items():
+                out.writestr(_info(part), data)
+
+
+def _info(name: str, date_time: tuple = (1980, 1, 1, 0, 0, 0)) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+def _xml(root) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _escape(text: str) -> str:
+    text = _ILLEGAL.sub("", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _cell_xml(address: str, value: object, style: int | None) -> str:
+    s = f' s="{style}"' if style else ""
+    if value is None:
+        return f'<c r="{address}"{s}/>' if style else ""
+    if isinstance(value, bool):
+        return f'<c r="{address}"{s} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, (int, float)):
+        return f'<c r="{address}"{s}><v>{value!r}</v></c>'
+    return f'<c r="{address}"{s} t="inlineStr"><is><t xml:space="preserve">{_escape(str(value))}</t></is></c>'
+
+
+def _sheet_xml(rows: list[tuple[list[object], dict[int, int]]], before: str = "", after: str = "") -> bytes:
+    """A worksheet of `rows` (values, and the style of some columns), with extra elements around sheetData."""
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
+        f'<worksheet xmlns="{MAIN}" xmlns:r="{_R[1:-1]}">',
+        before,
+        "<sheetData>",
+    ]
+    for number, (values, styles) in enumerate(rows, start=1):
+        cells = "".join(_cell_xml(f"{column_letter(c)}{number}", value, styles.get(c)) for c, value in enumerate(values))
+        if cells:
+            lines.append(f'<row r="{number}">{cells}</row>')
+    lines += ["</sheetData>", after, "</worksheet>"]
+    return "".join(lines).encode("utf-8")
+
+
+def _result_sheet(plan: MarkPlan, styles: _Styles) -> bytes:
+    """The 审核结果 sheet: the head lines, then every finding with a link to its cell."""
+    header = plan.header_row + 1  # 1-based row of the findings header
+    last = header + len(plan.rows) - 1
+    rows: list[tuple[list[object], dict[int, int]]] = [(list(line), {}) for line in plan.head]
+    if rows:
+        rows[0][1][0] = styles.named("title")
+    else:
+        rows.append(([], {0: styles.named("title")}))
+    links = []
+    for offset, row in enumerate(plan.rows):
+        columns: dict[int, int] = {}
+        for c, value in enumerate(row.values):
+            if offset == 0:
+                columns[c] = styles.named("header")
+            elif isinstance(value, float):
+                columns[c] = styles.named("number")
+            elif c == 5:  # the message column wraps
+                columns[c] = styles.named("message")
+        if row.link:
+            columns[LINK_COLUMN] = styles.named("link")
+            address = f"{column_letter(LINK_COLUMN)}{header + offset}"
+            location = _escape(f"'{row.link[0]}'!{row.link[1]}")
+            links.append(f'<hyperlink ref="{address}" location="{location}" display="{_escape(str(row.values[LINK_COLUMN]))}"/>')
+        rows.append((row.values, columns))
+    width = column_letter(len(COLUMNS) - 1)
+    before = (
+        f'<dimension ref="A1:{width}{max(last, 1)}"/>'
+        f'<sheetViews><sheetView tabSelected="1" workbookViewId="0">'
+        f'<pane ySplit="{header}" topLeftCell="A{header + 1}" activePane="bottomLeft" state="frozen"/>'
+        f'<selection pane="bottomLeft" activeCell="A1" sqref="A1"/></sheetView></sheetViews>'
+        '<sheetFormatPr defaultRowHeight="15"/><cols>'
+        + "".join(f'<col min="{c + 1}" max="{c + 1}" width="{RESULT_WIDTHS[c]}" customWidth="1"/>' for c, name in enumerate(COLUMNS))
+        + "</cols>"
+    )
+    after = f'<autoFilter ref="A{header}:{width}{last}"/>'
+    if links:
+        after += f"<hyperlinks>{''.join(links)}</hyperlinks>"
+    after += '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
+    return _sheet_xml(rows, before, after)
