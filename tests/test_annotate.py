@@ -201,14 +201,18 @@ def test_a_chart_is_kept_byte_for_byte(tmp_path):
 
 
 def test_content_openpyxl_would_drop_is_not_lost_silently(tmp_path):
-    """Annotating a marked copy again goes through openpyxl (to restore the old marks): a chart is refused there."""
+    """A workbook with threaded comments goes through openpyxl, which would drop them and the chart: refused."""
     source = _with_chart(tmp_path / "图表.xlsx")
-    once, out = tmp_path / "一次.xlsx", tmp_path / "两次.xlsx"
-    assert run_cli("validate", str(source), "--annotate", str(once)).returncode == 1
-    result = run_cli("validate", str(once), "--annotate", str(out))
+    threaded = tmp_path / "新式批注.xlsx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(threaded, "w") as copy:
+        for info in original.infolist():
+            copy.writestr(info, original.read(info))
+        copy.writestr("xl/threadedComments/threadedComment1.xml", "<ThreadedComments/>")
+    out = tmp_path / "标注.xlsx"
+    result = run_cli("validate", str(threaded), "--annotate", str(out))
     assert result.returncode == 2 and not out.exists()
-    assert "图表" in result.stderr and "--allow-loss" in result.stderr
-    assert run_cli("validate", str(once), "--annotate", str(out), "--allow-loss").returncode == 1 and out.exists()
+    assert "图表" in result.stderr and "新式批注" in result.stderr and "--allow-loss" in result.stderr
+    assert run_cli("validate", str(threaded), "--annotate", str(out), "--allow-loss").returncode == 1 and out.exists()
 
 
 def test_values_are_never_changed(tmp_path):

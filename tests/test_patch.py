@@ -16,9 +16,10 @@ from lxml import etree
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from test_annotate import _broken, _with_chart
+from test_template import workbook_content
 
-from xlplugin.io.annotate import annotate_file, annotate_with_openpyxl, clear_file
-from xlplugin.io.patch import Unsupported, annotate_package
+from xlplugin.io.annotate import annotate_file, annotate_with_openpyxl, clear_file, clear_with_openpyxl
+from xlplugin.io.patch import Unsupported, annotate_package, clear_package
 from xlplugin.marks import FILLS, RELATED_FILLS, RESULT_SHEET, UNDO_SHEET, CellMark, MarkPlan, ResultRow, plan_marks
 from xlplugin.workbook import validate_workbook
 
@@ -145,31 +146,49 @@ def test_parts_the_marks_do_not_touch_are_copied_as_they_were(tmp_path):
         assert len(marked_sheets) < len(sheets)
 
 
-def test_what_the_package_writer_leaves_to_openpyxl(tmp_path):
+def test_threaded_comments_are_left_to_openpyxl(tmp_path):
     source = _broken(tmp_path / "单位.xlsx")
-    plan = plan_marks(validate_workbook(source))
-    once = tmp_path / "一次.xlsx"
-    annotate_package(source, once, plan)
-    with pytest.raises(Unsupported):  # its old marks are restored by the openpyxl writer
-        annotate_package(once, tmp_path / "两次.xlsx", plan)
     threaded = tmp_path / "新式批注.xlsx"
     with zipfile.ZipFile(source) as original, zipfile.ZipFile(threaded, "w") as copy:
         for info in original.infolist():
             copy.writestr(info, original.read(info))
         copy.writestr("xl/threadedComments/threadedComment1.xml", "<ThreadedComments/>")
     with pytest.raises(Unsupported):
-        annotate_package(threaded, tmp_path / "x.xlsx", plan)
+        annotate_package(threaded, tmp_path / "x.xlsx", plan_marks(validate_workbook(source)))
 
 
-def test_clear_gives_back_the_original_after_the_package_writer(tmp_path):
+def test_both_writers_clear_the_same_way(tmp_path):
+    """Marked by either writer (the openpyxl one stores the undo rows as shared strings), cleared by either:
+    the original comes back."""
     source = _broken(tmp_path / "单位.xlsx")
-    marked, cleared = tmp_path / "标注.xlsx", tmp_path / "清除.xlsx"
-    annotate_package(source, marked, plan_marks(validate_workbook(source)))
-    clear_file(marked, cleared)
-    book, original = openpyxl.load_workbook(cleared), openpyxl.load_workbook(source)
-    assert book.sheetnames == original.sheetnames and book.active.title == original.active.title
-    assert book[T5]["C10"].comment.text == "请财务科核对" and book[T5]["C10"].fill.fgColor.rgb.endswith("DDEBF7")
-    assert book[T5]["D10"].fill.fill_type is None and book[T5]["D10"].comment is None
+    plan = plan_marks(validate_workbook(source))
+    patched, through_openpyxl = _both(source, plan, tmp_path)
+    expected = workbook_content(source)
+    for marked in (patched, through_openpyxl):
+        by_package, by_openpyxl = tmp_path / f"c1_{marked.name}", tmp_path / f"c2_{marked.name}"
+        clear_package(marked, by_package)
+        clear_with_openpyxl(marked, by_openpyxl)
+        assert marked_content(by_package) == marked_content(by_openpyxl)
+        assert workbook_content(by_package) == expected
+        book = openpyxl.load_workbook(by_package)
+        assert book[T5]["C10"].comment.text == "请财务科核对" and book[T5]["C10"].fill.fgColor.rgb.endswith("DDEBF7")
+        assert book[T5]["D10"].comment is None and book.sheetnames == openpyxl.load_workbook(source).sheetnames
+
+
+def test_a_marked_workbook_with_a_chart_is_marked_again_and_cleared_with_the_chart(tmp_path):
+    source = _with_chart(tmp_path / "图表.xlsx")
+    once, twice, cleared = tmp_path / "一次.xlsx", tmp_path / "两次.xlsx", tmp_path / "清除.xlsx"
+    plan = plan_marks(validate_workbook(source))
+    annotate_file(source, once, plan)
+    annotate_file(once, twice, plan)
+    assert marked_content(twice) == marked_content(once)
+    clear_file(twice, cleared)
+    assert workbook_content(cleared) == workbook_content(source)
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(cleared) as package:
+        assert package.read("xl/charts/chart1.xml") == original.read("xl/charts/chart1.xml")
+        names = set(package.namelist())
+        assert not any("xlplugin" in name for name in names)  # our sheets and our notes' parts are gone
+        assert b"xlplugin" not in package.read("[Content_Types].xml")
 
 
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
@@ -196,3 +215,12 @@ def test_libreoffice_reads_the_marks(tmp_path):
     links = [c.hyperlink.location for row in again[RESULT_SHEET].iter_rows() for c in row if c.hyperlink]
     assert f"'{T5}'!C10" in links
     assert any(n.startswith("xl/charts/") for n in zipfile.ZipFile(converted / "标注.xlsx").namelist())
+    # saved by another program (shared strings, its own styles), the marks still clear
+    by_package = tmp_path / "c1.xlsx"
+    clear_package(converted / "标注.xlsx", by_package)
+    assert b"<si>" in zipfile.ZipFile(converted / "标注.xlsx").read("xl/sharedStrings.xml")
+    cleared = openpyxl.load_workbook(by_package)
+    assert cleared.sheetnames == book.sheetnames
+    assert cleared[T5]["D10"].fill.fill_type is None and cleared[T5]["D10"].comment is None
+    assert cleared[T5]["C10"].comment.text == "请财务科核对" and cleared[T5]["C10"].fill.fgColor.rgb.endswith("DDEBF7")
+    assert cleared[T1]["A40"].comment.text == "用户自己的批注" and cleared.active.title == book.active.title

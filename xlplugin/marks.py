@@ -74,6 +74,11 @@ class MarkPlan:
         return len(self.head)
 
 
+def user_note(text: str) -> str:
+    """The text of a note that is not (or not only) ours; "" for a note xlplugin wrote."""
+    return "" if text.startswith(NOTE_HEADER) else text
+
+
 def undo_runs(cells: list[str], limit: int = UNDO_TEXT_LIMIT) -> list[list[str]]:
     """The addresses in runs whose space-joined text (one undo cell) stays within `limit` characters."""
     runs, current, size = [], [], 0

@@ -8,11 +8,11 @@ first sheet 审核结果 lists every finding with a link to its cell.  What a ma
 annotated workbook replaces the old marks instead of piling up new ones.
 
 The source file is only read; outputs are written to a temporary file and renamed.
-A workbook is annotated by patch.py, which writes the marks into the package XML and
-copies every other part as it is.  What patch.py does not handle (a workbook already
-marked, threaded comments, …) and `clear` go through openpyxl here; a workbook with parts
-that openpyxl would drop (charts, pictures, form controls, …) is then refused unless the
-caller accepts the loss, so that nothing is lost silently.
+Both are done by patch.py, which writes into the package XML and copies every other part
+as it is.  What patch.py does not handle (threaded comments, XML it cannot parse, …) goes
+through openpyxl here; a workbook with parts that openpyxl would drop (charts, pictures,
+form controls, …) is then refused unless the caller accepts the loss, so that nothing is
+lost silently.
 """
 
 from __future__ import annotations
@@ -26,25 +26,24 @@ from pathlib import Path
 import openpyxl
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.styles.fills import Fill
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.xml.functions import fromstring, tostring
+from openpyxl.xml.functions import tostring
 
 from ..marks import (
     COLUMNS,
     LINK_COLUMN,
     NOTE_AUTHOR,
-    NOTE_HEADER,
     RESULT_SHEET,
     RESULT_WIDTHS,
     UNDO_SHEET,
     USER_NOTE_HEADER,
     MarkPlan,
-    stored_fill_rgb,
     undo_runs,
+    user_note,
 )
 from ..text import column_letter
+from .patch import Unsupported, annotate_package, clear_package, stored_fill
 
 # Parts of a package that openpyxl does not carry over when it saves a workbook.
 _DROPPED_PARTS = {
@@ -90,8 +89,6 @@ def at_risk(path: Path) -> list[str]:
 
 def annotate_file(source: Path, target: Path, plan: MarkPlan, accept_loss: bool = False) -> Path:
     """Write `source` with the marks of `plan` to `target` (which may be `source` itself)."""
-    from .patch import Unsupported, annotate_package
-
     try:
         return annotate_package(source, target, plan)
     except Unsupported:
@@ -150,6 +147,14 @@ def annotate_with_openpyxl(source: Path, target: Path, plan: MarkPlan, accept_lo
 
 def clear_file(source: Path, target: Path, accept_loss: bool = False) -> Path:
     """Write `source` without xlplugin's marks to `target`."""
+    try:
+        return clear_package(source, target)
+    except Unsupported:
+        return clear_with_openpyxl(source, target, accept_loss)
+
+
+def clear_with_openpyxl(source: Path, target: Path, accept_loss: bool = False) -> Path:
+    """clear_file through openpyxl: load, restore, save."""
     book = _load(source, accept_loss)
     remove_marks(book)
     return _save(book, target)
@@ -169,13 +174,13 @@ def remove_marks(book: Workbook) -> None:
         if kind == "active":
             active = int(row[1])
         elif kind in ("cell", "cells") and row[1] in book.sheetnames:
-            fill = _stored_fill(row[3])
+            fill = stored_fill(row[3])
             for address in str(row[2]).split():  # "cells": several cells that had this fill and no note
                 cell = book[row[1]][address]
                 cell.fill = fill
                 if row[6] == "kept":
                     continue
-                text = _user_note(cell.comment)
+                text = user_note(cell.comment.text) if cell.comment else ""
                 cell.comment = Comment(row[4], row[5]) if row[4] is not None else None
                 if row[4] is None and text:  # a note the user wrote after the marks: keep it
                     cell.comment = Comment(text, "")
@@ -184,24 +189,6 @@ def remove_marks(book: Workbook) -> None:
         del book[RESULT_SHEET]
     if active is not None and book.sheetnames:
         book.active = min(active, len(book.sheetnames) - 1)
-
-
-def _stored_fill(stored: object) -> Fill:
-    """The fill an undo row recorded: openpyxl XML, or rgb:RRGGBB / none / unknown from the xlwings path."""
-    text = str(stored or "")
-    if text.startswith("<"):  # exact: every attribute of the original fill
-        return Fill.from_tree(fromstring(text))
-    rgb = stored_fill_rgb(text)
-    return PatternFill() if rgb is None else PatternFill("solid", fgColor="FF" + rgb)
-
-
-def _user_note(comment: Comment | None) -> str:
-    """Text of a note that is not (or not only) ours."""
-    if comment is None:
-        return ""
-    if comment.text.startswith(NOTE_HEADER):
-        return ""
-    return comment.text
 
 
 def backup_path(path: Path) -> Path:

@@ -10,11 +10,13 @@ Only the parts the marks touch are rewritten:
 Every other part (charts, pictures, form controls, pivot caches, VBA …) is copied as it
 is, so nothing is lost, and the copy takes a fraction of openpyxl's load + save.
 
-The undo sheet has the same rows as the openpyxl writer's (annotate.py), so either clear
-path reads it.  What this writer does not handle raises `Unsupported`, and annotate.py
-falls back to the openpyxl writer: a workbook that is already marked (its old marks are
-restored there), threaded comments, rows or cells without an address, strict OOXML,
-XML that does not parse.
+Clearing reads the undo sheet (inline or shared strings, so a copy saved again by Excel,
+WPS or LibreOffice clears too), puts back each cell's fill and note, and removes our two
+sheets and any notes part left empty; annotating a marked workbook clears it first.
+The undo sheet has the same rows as the openpyxl writer's (annotate.py), so either
+path reads the other's.  What this writer does not handle raises `Unsupported`, and
+annotate.py falls back to openpyxl: threaded comments, rows or cells without an
+address, strict OOXML, XML that does not parse, a sheet of the user's called 审核结果.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from lxml import etree
 from openpyxl.cell.text import Text
 from openpyxl.comments.author import AuthorList
 from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
-from openpyxl.styles.fills import Fill
-from openpyxl.xml.functions import tostring
+from openpyxl.styles.fills import Fill, PatternFill
+from openpyxl.xml.functions import fromstring, tostring
 
 from ..marks import (
     COLUMNS,
@@ -42,7 +44,9 @@ from ..marks import (
     UNDO_TEXT_LIMIT,
     USER_NOTE_HEADER,
     MarkPlan,
+    stored_fill_rgb,
     undo_runs,
+    user_note,
 )
 from ..text import column_letter
 from .files import atomic_target
@@ -70,13 +74,36 @@ class Unsupported(Exception):
 
 
 def annotate_package(source: Path, target: Path, plan: MarkPlan) -> Path:
-    """Write `source` with the marks of `plan` to `target` (which may be `source` itself)."""
+    """Write `source` with the marks of `plan` to `target` (which may be `source` itself);
+    the marks of an earlier run are replaced, not piled up."""
     with zipfile.ZipFile(source) as package:
         book = _Book(package)
+        book.clear()
+        if RESULT_SHEET in book.sheet_parts or UNDO_SHEET in book.sheet_parts:
+            raise Unsupported("a sheet of the user's has our name")
         book.mark(plan)
         with atomic_target(target) as temporary:
             book.write(temporary)
     return target
+
+
+def clear_package(source: Path, target: Path) -> Path:
+    """Write `source` without xlplugin's marks to `target`."""
+    with zipfile.ZipFile(source) as package:
+        book = _Book(package)
+        book.clear()
+        with atomic_target(target) as temporary:
+            book.write(temporary)
+    return target
+
+
+def stored_fill(stored: object) -> Fill:
+    """The fill an undo row recorded: openpyxl XML, or rgb:RRGGBB / none / unknown from the xlwings path."""
+    text = str(stored or "")
+    if text.startswith("<"):  # exact: every attribute of the original fill
+        return Fill.from_tree(fromstring(text))
+    rgb = stored_fill_rgb(text)
+    return PatternFill() if rgb is None else PatternFill("solid", fgColor="FF" + rgb)
 
 
 def _parse(data: bytes, part: str):
@@ -129,6 +156,12 @@ class _Rels:
         etree.SubElement(self.root, f"{{{_PKG_RELS}}}Relationship", Id=f"rId{number}", Type=_REL + kind, Target=relative)
         return f"rId{number}"
 
+    def remove(self, part: str) -> None:
+        for relationship in list(self.root):
+            if relationship.get("TargetMode") != "External" and _resolve(self.part, relationship.get("Target", "")) == part:
+                self.root.remove(relationship)
+                self.book.changed[self.name] = self
+
     def bytes(self) -> bytes:
         return _xml(self.root)
 
@@ -178,6 +211,27 @@ class _Styles:
             self._undo_fill[fill_id] = tostring((fill or Fill.from_tree(_default_fill())).to_tree()).decode()
         return self._undo_fill[fill_id]
 
+    def restored(self, s: int, stored: object) -> int:
+        """The cell format `s` with the fill an undo row recorded: the original format where there is one."""
+        if not hasattr(self, "_fill_by_xml"):
+            self._fill_by_xml: dict[str, int] = {}
+            for i, element in enumerate(self.fills):
+                self._fill_by_xml.setdefault(tostring(Fill.from_tree(element).to_tree()).decode(), i)
+            self._xf_by_key: dict[bytes, int] = {}
+            for i, element in enumerate(self.xfs):
+                self._xf_by_key.setdefault(_xf_key(element), i)
+        wanted = tostring(stored_fill(stored).to_tree()).decode()
+        if wanted not in self._fill_by_xml:
+            self.fills.append(etree.fromstring(f'<fills xmlns="{MAIN}">{wanted}</fills>')[0])
+            self._fill_by_xml[wanted] = len(self.fills) - 1
+        xf = _copy(self.xfs[s if 0 <= s < len(self.xfs) else 0])
+        xf.set("fillId", str(self._fill_by_xml[wanted]))
+        key = _xf_key(xf)
+        if key not in self._xf_by_key:
+            self.xfs.append(xf)
+            self._xf_by_key[key] = len(self.xfs) - 1
+        return self._xf_by_key[key]
+
     def named(self, name: str) -> int:
         """A cell format of the 审核结果 sheet: title, header, number, message, link."""
         if name not in self._named:
@@ -221,6 +275,13 @@ _FONTS = {
 _FONT_ORDER = {f"{_M}{tag}": i for i, tag in enumerate("b i strike condense extend outline shadow u vertAlign sz color name family charset scheme".split())}
 
 
+def _xf_key(xf) -> bytes:
+    """A cell format as text, applyFill left out: a marked format restored matches its original."""
+    copy = _copy(xf)
+    copy.attrib.pop("applyFill", None)
+    return etree.tostring(copy)
+
+
 def _copy(element):
     return etree.fromstring(etree.tostring(element))
 
@@ -232,7 +293,7 @@ def _default_fill():
 
 
 class _Sheet:
-    """One marked worksheet: its cells by address, merged origins, notes."""
+    """One worksheet being marked or cleared: its cells by address, merged origins, notes."""
 
     def __init__(self, book: _Book, name: str, part: str):
         self.book, self.name, self.part = book, name, part
@@ -255,7 +316,7 @@ class _Sheet:
         self.origins = self._merged_origins()
         self.rels = _Rels(book, part)
         self.comments = self._comments()
-        self.notes: dict[str, tuple[str, int]] = {}  # address → (text, height/width kind)
+        self.comments_changed = False
 
     def _merged_origins(self) -> dict[str, str]:
         origins = {}
@@ -324,45 +385,80 @@ class _Sheet:
             row.attrib.pop("spans", None)  # a hint that no longer holds; it is optional
         return element
 
-    def write_notes(self) -> None:
-        """Rewrite the comments part and VML drawing with the notes added (openpyxl's serialisers)."""
-        if not self.notes:
+    def author(self, name: str) -> int:
+        if name not in self.authors:
+            self.authors.append(name)
+        return self.authors.index(name)
+
+    def set_comment(self, address: str, text: str, author: str, size: tuple[int, int] = (79, 144)) -> None:
+        """Put a note on a cell (height, width of its box in pixels; openpyxl's defaults unless ours)."""
+        record = CommentRecord(ref=address, authorId=self.author(author), text=Text(t=text), height=size[0], width=size[1])
+        self.comments[address] = record
+        self.comments_changed = True
+
+    def remove_comment(self, address: str) -> None:
+        if self.comments.pop(address, None) is not None:
+            self.comments_changed = True
+
+    def comment_text(self, address: str) -> tuple[str, str] | None:
+        """(text, author) of the cell's note, None when it has none."""
+        record = self.comments.get(address)
+        if record is None:
+            return None
+        author = self.authors[record.authorId] if 0 <= record.authorId < len(self.authors) else ""
+        return record.content, author
+
+    def write_comments(self) -> None:
+        """Rewrite the comments part and VML drawing after notes changed (openpyxl's serialisers);
+        remove both when no note is left."""
+        if not self.comments_changed:
             return
-        authors = self.authors + ([NOTE_AUTHOR] if NOTE_AUTHOR not in self.authors else [])
-        ours = authors.index(NOTE_AUTHOR)
-        for address, text in self.notes.items():
-            self.comments[address] = CommentRecord(ref=address, authorId=ours, text=Text(t=text), height=220, width=420)
-        records = sorted(self.comments.values(), key=_position)
-        sheet = CommentSheet(authors=AuthorList(authors), commentList=records)
         book = self.book
+        legacy = self.root.find(f"{_M}legacyDrawing")
+        drawing = None
+        if legacy is not None:
+            drawing = next((p for i, p in self.rels.targets("vmlDrawing") if i == legacy.get(f"{_R}id")), None)
+            if drawing is None or book.read(drawing) is None:
+                raise Unsupported(f"{self.part}: legacyDrawing without its part")
+        records = sorted(self.comments.values(), key=_position)
+        sheet = CommentSheet(authors=AuthorList(self.authors), commentList=records)
+        if not records:
+            if self.comments_part is not None:
+                book.remove(self.comments_part)
+                self.rels.remove(self.comments_part)
+            if drawing is not None:
+                shapes = etree.fromstring(sheet.write_shapes(_parse(book.read(drawing), drawing)))
+                if shapes.find("{urn:schemas-microsoft-com:vml}shape") is None:  # nothing but notes was drawn there
+                    book.remove(drawing)
+                    self.rels.remove(drawing)
+                    self.root.remove(legacy)
+                else:
+                    book.changed[drawing] = etree.tostring(shapes)
+            return
         if self.comments_part is None:
             self.comments_part = book.new_part("xl/comments/xlplugin_comment{}.xml")
             self.rels.add("comments", self.comments_part)
             book.override(self.comments_part, CommentSheet.mime_type)
         book.changed[self.comments_part] = tostring(sheet.to_tree())
-        drawings = self.rels.targets("vmlDrawing")
-        legacy = self.root.find(f"{_M}legacyDrawing")
         existing = None
-        if legacy is not None:
-            part = next((p for i, p in drawings if i == legacy.get(f"{_R}id")), None)
-            if part is None or book.read(part) is None:
-                raise Unsupported(f"{self.part}: legacyDrawing without its part")
-            existing = _parse(book.read(part), part)
+        if drawing is not None:
+            existing = _parse(book.read(drawing), drawing)
         else:
-            part = book.new_part("xl/drawings/xlplugin_vmlDrawing{}.vml")
+            drawing = book.new_part("xl/drawings/xlplugin_vmlDrawing{}.vml")
             legacy = etree.Element(f"{_M}legacyDrawing")
-            legacy.set(f"{_R}id", self.rels.add("vmlDrawing", part))
+            legacy.set(f"{_R}id", self.rels.add("vmlDrawing", drawing))
             after = next((child for child in self.root if child.tag in _AFTER_LEGACY_DRAWING), None)
             if after is not None:
                 after.addprevious(legacy)
             else:
                 self.root.append(legacy)
             book.default("vml", _VML_TYPE)
-        book.changed[part] = sheet.write_shapes(existing)
+        book.changed[drawing] = sheet.write_shapes(existing)
 
     def bytes(self) -> bytes:
-        for view in self.root.iterfind(f"{_M}sheetViews/{_M}sheetView"):
-            view.attrib.pop("tabSelected", None)  # 审核结果 is the one selected sheet
+        if self.book.selects_result:
+            for view in self.root.iterfind(f"{_M}sheetViews/{_M}sheetView"):
+                view.attrib.pop("tabSelected", None)  # 审核结果 is the one selected sheet
         return _xml(self.root)
 
 
@@ -378,6 +474,8 @@ class _Book:
         self.package = package
         self.names = set(package.namelist())
         self.changed: dict[str, object] = {}  # part → bytes or an object with .bytes()
+        self.deleted: set[str] = set()
+        self.selects_result = False  # 审核结果 becomes the one selected sheet
         if any(name.startswith("xl/threadedComments/") for name in self.names):
             raise Unsupported("threaded comments")
         self.workbook = _parse(self.read("xl/workbook.xml"), "xl/workbook.xml")
@@ -388,8 +486,6 @@ class _Book:
         self.sheet_list = self.workbook.find(f"{_M}sheets")
         targets = dict(self.rels.targets("worksheet"))
         self.sheet_parts = {s.get("name"): targets.get(s.get(f"{_R}id")) for s in self.sheet_list}
-        if RESULT_SHEET in self.sheet_parts or UNDO_SHEET in self.sheet_parts:
-            raise Unsupported("already marked, or a sheet of the user's has our name")
         styles = self.rels.targets("styles")
         if not styles or self.read(styles[0][1]) is None:
             raise Unsupported("no styles part")
@@ -399,6 +495,8 @@ class _Book:
         self.sheets: dict[str, _Sheet] = {}
 
     def read(self, part: str) -> bytes | None:
+        if part in self.deleted:
+            return None
         if part in self.changed and isinstance(self.changed[part], bytes):
             return self.changed[part]
         return self.package.read(part) if part in self.names else None
@@ -443,23 +541,119 @@ class _Book:
             done.add((mark.sheet, address))
             cell = sheet.cell(address)
             s = int(cell.get("s", "0"))
-            record = sheet.comments.get(address)
-            if record is None:
+            comment = sheet.comment_text(address)
+            if comment is None:
                 plain.setdefault((mark.sheet, styles.undo_fill(s)), []).append(address)
             else:
-                author = sheet.authors[record.authorId] if 0 <= record.authorId < len(sheet.authors) else ""
-                undo.append(["cell", mark.sheet, address, styles.undo_fill(s), record.content, author, None])
+                undo.append(["cell", mark.sheet, address, styles.undo_fill(s), comment[0], comment[1], None])
             cell.set("s", str(styles.marked(s, mark.fill)))
             if mark.note:
-                sheet.notes[address] = mark.note if record is None else f"{mark.note}\n\n{USER_NOTE_HEADER}\n{record.content}"
+                text = mark.note if comment is None else f"{mark.note}\n\n{USER_NOTE_HEADER}\n{comment[0]}"
+                sheet.set_comment(address, text, NOTE_AUTHOR, (220, 420))
         for (sheet_name, fill), cells in plain.items():
             for run in undo_runs(cells, UNDO_TEXT_LIMIT):
                 undo.append(["cells", sheet_name, " ".join(run), fill])
-        for sheet in self.sheets.values():
-            sheet.write_notes()
         self._add_sheets(plan, undo)
 
+    def clear(self) -> None:
+        """Restore what the marks replaced (the undo sheet's rows) and remove the 审核结果 and undo sheets."""
+        if UNDO_SHEET not in self.sheet_parts:
+            if self.ours(RESULT_SHEET):
+                self._remove_sheet(RESULT_SHEET)
+            return
+        active = None
+        for values in self._values(UNDO_SHEET):
+            row = (*values, None, None, None, None, None, None, None)  # trailing blanks are not stored
+            kind = row[0]
+            if kind == "active" and isinstance(row[1], (int, float)):
+                active = int(row[1])
+            elif kind in ("cell", "cells") and row[1] in self.sheet_parts:
+                sheet = self.sheet(row[1])
+                if sheet is None:
+                    continue
+                for address in str(row[2]).split():  # "cells": several cells that had this fill and no note
+                    cell = sheet.cell(address)
+                    cell.set("s", str(self.styles.restored(int(cell.get("s", "0")), row[3])))
+                    if row[6] == "kept":  # the xlwings writer left the user's note alone
+                        continue
+                    current = sheet.comment_text(address)
+                    later = user_note(current[0]) if current else ""  # a note the user wrote after the marks: keep it
+                    if row[4] is not None:
+                        sheet.set_comment(address, str(row[4]), str(row[5] or ""))
+                    elif later:
+                        sheet.set_comment(address, later, "")
+                    else:
+                        sheet.remove_comment(address)
+        self._remove_sheet(UNDO_SHEET)
+        if RESULT_SHEET in self.sheet_parts:
+            self._remove_sheet(RESULT_SHEET)
+        if active is not None and len(self.sheet_list):
+            for view in self.workbook.iterfind(f"{_M}bookViews/{_M}workbookView"):
+                view.set("activeTab", str(min(active, len(self.sheet_list) - 1)))
+
+    def ours(self, name: str) -> bool:
+        """Whether the sheet called 审核结果 is one xlplugin wrote (its first line says so)."""
+        rows = self._values(name) if name in self.sheet_parts else []
+        return bool(rows and rows[0] and str(rows[0][0] or "").startswith("xlplugin 审核结果"))
+
+    def _values(self, name: str) -> list[tuple[object, ...]]:
+        """The values of a sheet's rows (short sheets: the undo sheet, the first line of 审核结果)."""
+        part = self.sheet_parts.get(name)
+        if part is None or self.read(part) is None:
+            return []
+        shared = self._shared_strings()
+        rows = []
+        for row in _parse(self.read(part), part).iterfind(f"{_M}sheetData/{_M}row"):
+            values: dict[int, object] = {}
+            for c in row:
+                match = _ADDRESS.match(c.get("r") or "")
+                if match is None:
+                    raise Unsupported(f"{part}: a cell without an address")
+                values[_column_number(match.group(1)) - 1] = _cell_value(c, shared)
+            rows.append(tuple(values.get(i) for i in range(max(values, default=-1) + 1)))
+        return rows
+
+    def _shared_strings(self) -> list[str]:
+        if not hasattr(self, "_strings"):
+            parts = self.rels.targets("sharedStrings")
+            data = self.read(parts[0][1]) if parts else None
+            root = _parse(data, parts[0][1]) if data is not None else None
+            self._strings = [_text_of(si) for si in root] if root is not None else []
+        return self._strings
+
+    def _remove_sheet(self, name: str) -> None:
+        element = next(e for e in self.sheet_list if e.get("name") == name)
+        index = list(self.sheet_list).index(element)
+        part = self.sheet_parts.pop(name)
+        self.sheet_list.remove(element)
+        if part is not None:
+            self.remove(part)
+            self.remove(_rels_part(part))
+            self.rels.remove(part)
+        names = self.workbook.find(f"{_M}definedNames")
+        for defined in list(names) if names is not None else []:
+            local = defined.get("localSheetId")
+            if local is not None and int(local) == index:
+                names.remove(defined)
+            elif local is not None and int(local) > index:
+                defined.set("localSheetId", str(int(local) - 1))
+        if names is not None and not len(names):
+            self.workbook.remove(names)
+        for view in self.workbook.iterfind(f"{_M}bookViews/{_M}workbookView"):
+            for attribute in ("activeTab", "firstSheet"):
+                if int(view.get(attribute, "0")) >= len(self.sheet_list):
+                    view.set(attribute, str(max(len(self.sheet_list) - 1, 0)))
+
+    def remove(self, part: str) -> None:
+        """Leave `part` out of the package (and out of [Content_Types].xml)."""
+        self.changed.pop(part, None)
+        self.deleted.add(part)
+        for override in self.types.iterfind(f"{{{_TYPES}}}Override"):
+            if override.get("PartName") == f"/{part}":
+                self.types.remove(override)
+
     def _add_sheets(self, plan: MarkPlan, undo: list[list[object]]) -> None:
+        self.selects_result = True
         result_part = self.new_part("xl/worksheets/xlplugin_result{}.xml")
         self.changed[result_part] = _result_sheet(plan, self.styles)
         undo_part = self.new_part("xl/worksheets/xlplugin_undo{}.xml")
@@ -501,20 +695,47 @@ class _Book:
 
     # -- writing -----------------------------------------------------------------
     def write(self, target: Path) -> None:
+        for sheet in self.sheets.values():
+            sheet.write_comments()
         parts = {"xl/workbook.xml": _xml(self.workbook), "[Content_Types].xml": _xml(self.types)}
         for part, content in self.changed.items():
             if part not in parts:
                 parts[part] = content if isinstance(content, bytes) else content.bytes()
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
             for info in self.package.infolist():
+                if info.filename in self.deleted:
+                    continue
                 data = parts.pop(info.filename, None)
                 if data is None:
                     data = self.package.read(info)
-                    if info.filename.endswith(".xml") and info.filename.startswith("xl/worksheets/") and b"tabSelected" in data:
+                    if self.selects_result and info.filename.startswith("xl/worksheets/") and b"tabSelected" in data:
                         data = _TAB_SELECTED.sub(b"", data)  # 审核结果 is the one selected sheet
                 out.writestr(_info(info.filename, info.date_time), data)
             for part, data in parts.items():
                 out.writestr(_info(part), data)
+
+
+def _cell_value(c, shared: list[str]) -> object:
+    kind = c.get("t", "n")
+    if kind == "inlineStr":
+        return _text_of(c.find(f"{_M}is"))
+    v = c.find(f"{_M}v")
+    if v is None or v.text is None:
+        return None
+    if kind == "s":
+        return shared[int(v.text)]
+    if kind in ("str", "e"):
+        return v.text
+    if kind == "b":
+        return v.text == "1"
+    return float(v.text) if any(ch in v.text for ch in ".eE") else int(v.text)
+
+
+def _text_of(element) -> str:
+    """The text of a string item: its <t>, or its runs' <t> (phonetic runs left out)."""
+    if element is None:
+        return ""
+    return "".join(t.text or "" for t in element.iterfind(f"{_M}t")) + "".join(t.text or "" for t in element.iterfind(f"{_M}r/{_M}t"))
 
 
 def _info(name: str, date_time: tuple = (1980, 1, 1, 0, 0, 0)) -> zipfile.ZipInfo:
