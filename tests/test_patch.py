@@ -12,6 +12,7 @@ import layouts
 import openpyxl
 import pytest
 from conftest import SAMPLE, T5
+from corpus.build import build, cases
 from lxml import etree
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
@@ -224,3 +225,22 @@ def test_libreoffice_reads_the_marks(tmp_path):
     assert cleared[T5]["D10"].fill.fill_type is None and cleared[T5]["D10"].comment is None
     assert cleared[T5]["C10"].comment.text == "请财务科核对" and cleared[T5]["C10"].fill.fgColor.rgb.endswith("DDEBF7")
     assert cleared[T1]["A40"].comment.text == "用户自己的批注" and cleared.active.title == book.active.title
+
+
+# corpus cases with something particular to mark: a missing table, findings without a cell,
+# text and formula cells, the template, a single-row table, notes on many rows (all 53 pass;
+# this selection keeps the suite's time down)
+MARKED_CASES = ["g-1-missing-table", "rounding-12-items-0.01", "c-1-text-amount", "c-3-formula-without-value", "h-1-item-sum",
+                "s-3-empty-without-note", "x-1-income-tables", "t6-1-economic-items", "h-6c-code-unknown"]
+MARKED_CASES += [case.name for case in cases() if "template" in (case / "case.toml").read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("name", MARKED_CASES)
+def test_corpus_cases_are_marked_as_openpyxl_marks_them_and_cleared_back(name, tmp_path):
+    source = build(next(case for case in cases() if case.name == name), tmp_path / "case.xlsx")
+    plan = plan_marks(validate_workbook(source))
+    patched, through_openpyxl = _both(source, plan, tmp_path)
+    assert marked_content(patched) == marked_content(through_openpyxl)
+    cleared = tmp_path / "cleared.xlsx"
+    clear_package(patched, cleared)
+    assert workbook_content(cleared) == workbook_content(source)

@@ -755,7 +755,7 @@ def _escape(text: str) -> str:
 
 def _cell_xml(address: str, value: object, style: int | None) -> str:
     s = f' s="{style}"' if style else ""
-    if value is None:
+    if value is None or value == "":
         return f'<c r="{address}"{s}/>' if style else ""
     if isinstance(value, bool):
         return f'<c r="{address}"{s} t="b"><v>{int(value)}</v></c>'
