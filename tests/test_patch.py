@@ -3,6 +3,8 @@ back by openpyxl and by LibreOffice; every part it does not touch is copied as i
 
 from __future__ import annotations
 
+import posixpath
+import re
 import shutil
 import subprocess
 import zipfile
@@ -19,7 +21,7 @@ from openpyxl.styles import PatternFill
 from test_annotate import _broken, _with_chart
 from test_template import workbook_content
 
-from xlplugin.io.annotate import annotate_file, annotate_with_openpyxl, clear_file, clear_with_openpyxl
+from xlplugin.io.annotate import AnnotateRefused, annotate_file, annotate_with_openpyxl, clear_file, clear_with_openpyxl
 from xlplugin.io.patch import Unsupported, annotate_package, clear_package
 from xlplugin.marks import FILLS, RELATED_FILLS, RESULT_SHEET, UNDO_SHEET, CellMark, MarkPlan, ResultRow, plan_marks
 from xlplugin.workbook import validate_workbook
@@ -96,13 +98,14 @@ def test_cells_rows_merges_and_names_the_sheet_does_not_have_yet(tmp_path):
     book = openpyxl.load_workbook(SAMPLE)
     odd = book.create_sheet("收支&说明'<副本>")
     odd["B2"] = 1.0
+    book[T1]["AB5"] = "右边已有的单元格"  # new cells X5, Y5, Z5 go before it, in column order
     for name in (T1, "说明"):  # two selected tabs, one of them marked: after marking, only 审核结果 is
         book[name].sheet_view.tabSelected = True
     book.active = book["说明"]
     book.save(source)
     merged = next(str(m) for m in book[T1].merged_cells.ranges if m.max_col > m.min_col)
     inside = merged.split(":")[1]  # the last cell of a merged range: the mark goes to its top-left
-    marks = [(T1, "Z5"), (T1, "A300"), (T1, "C1"), (T1, inside), (odd.title, "B2"), (odd.title, "A1"), ("没有这张表", "A1")]
+    marks = [(T1, "Z5"), (T1, "X5"), (T1, "Y5"), (T1, "A300"), (T1, "C1"), (T1, inside), (odd.title, "B2"), (odd.title, "A1"), ("没有这张表", "A1")]
     plan = MarkPlan(
         {(s, c): CellMark(s, c, "error", False, [f"{s}!{c} 有问题 <&>"]) for s, c in marks},
         [["xlplugin 审核结果：测试"], []],
@@ -114,6 +117,8 @@ def test_cells_rows_merges_and_names_the_sheet_does_not_have_yet(tmp_path):
     marked = openpyxl.load_workbook(patched)
     assert [ws.title for ws in marked.worksheets if ws.sheet_view.tabSelected] == [RESULT_SHEET]
     assert list(marked[UNDO_SHEET].iter_rows(values_only=True))[1][:2] == ("active", book.sheetnames.index("说明"))
+    links = {c.value: c.hyperlink.location for row in marked[RESULT_SHEET].iter_rows() for c in row if c.hyperlink}
+    assert links[f"{odd.title}!B2"] == "'收支&说明''<副本>'!B2"  # a quote in a sheet name is doubled in a reference
     assert marked[T1]["Z5"].fill.fgColor.rgb.endswith(FILLS["error"]) and marked[T1]["A300"].comment is not None
     assert marked[T1][merged.split(":")[0]].comment.text.count("有问题") == 1  # one mark on the merged range
     with zipfile.ZipFile(patched) as package:
@@ -225,6 +230,11 @@ def test_libreoffice_reads_the_marks(tmp_path):
     assert cleared[T5]["D10"].fill.fill_type is None and cleared[T5]["D10"].comment is None
     assert cleared[T5]["C10"].comment.text == "请财务科核对" and cleared[T5]["C10"].fill.fgColor.rgb.endswith("DDEBF7")
     assert cleared[T1]["A40"].comment.text == "用户自己的批注" and cleared.active.title == book.active.title
+    # marked again and cleared again, that copy keeps every cell's format
+    again, cleared_again = tmp_path / "again.xlsx", tmp_path / "cleared_again.xlsx"
+    annotate_package(converted / "标注.xlsx", again, plan_marks(validate_workbook(converted / "标注.xlsx")))
+    clear_package(again, cleared_again)
+    assert workbook_content(cleared_again) == workbook_content(by_package)
 
 
 # corpus cases with something particular to mark: a missing table, findings without a cell,
@@ -244,3 +254,124 @@ def test_corpus_cases_are_marked_as_openpyxl_marks_them_and_cleared_back(name, t
     cleared = tmp_path / "cleared.xlsx"
     clear_package(patched, cleared)
     assert workbook_content(cleared) == workbook_content(source)
+
+
+def _rewrite(path: Path, part: str, change) -> None:
+    """Change one part of a package in place (what another program might have written)."""
+    with zipfile.ZipFile(path) as package:
+        parts = [(info, package.read(info)) for info in package.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for info, data in parts:
+            package.writestr(info, change(data) if info.filename == part else data)
+
+
+def _note_part(path: Path, sheet: str) -> tuple[str, str]:
+    """(comments part, VML part) of a sheet, from the relationships."""
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+    def targets(package, part):
+        rels = etree.fromstring(package.read(posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")))
+        return {r.get("Id"): (r.get("Type").rsplit("/", 1)[1], posixpath.normpath(posixpath.join(posixpath.dirname(part), r.get("Target"))).lstrip("/")) for r in rels}
+
+    with zipfile.ZipFile(path) as package:
+        workbook = etree.fromstring(package.read("xl/workbook.xml"))
+        element = next(e for e in workbook.iter(f"{MAIN}sheet") if e.get("name") == sheet)
+        part = targets(package, "xl/workbook.xml")[element.get(rel)][1]
+        found = {kind: target for kind, target in targets(package, part).values()}
+    return found["comments"], found["vmlDrawing"]
+
+
+def _shapes(path: Path, part: str) -> dict[str, bytes]:
+    """The VML boxes of a drawing by note address (other shapes under their id)."""
+    with zipfile.ZipFile(path) as package:
+        root = etree.fromstring(package.read(part))
+    shapes = {}
+    for shape in root.iter("{urn:schemas-microsoft-com:vml}shape"):
+        data = shape.find("{urn:schemas-microsoft-com:office:excel}ClientData")
+        row, column = data.findtext("{urn:schemas-microsoft-com:office:excel}Row"), data.findtext("{urn:schemas-microsoft-com:office:excel}Column")
+        key = f"{openpyxl.utils.get_column_letter(int(column) + 1)}{int(row) + 1}" if data.get("ObjectType") == "Note" else shape.get("id")
+        shapes[key] = etree.tostring(shape)
+    return shapes
+
+
+def test_notes_that_do_not_change_keep_their_box_and_a_restored_note_its_formatting(tmp_path):
+    source = _broken(tmp_path / "单位.xlsx")  # 张会计's note on 表五 C10, which gets marked
+    book = openpyxl.load_workbook(source)
+    book[T5]["A30"].comment = Comment("不相干的批注", "李四", height=200, width=300)  # not marked
+    book.save(source)
+    comments, drawing = _note_part(source, T5)
+    rich = b"<text><r><rPr><b/></rPr><t>\xe5\xbc\xa0\xe4\xbc\x9a\xe8\xae\xa1:</t></r><r><t>\xe8\xaf\xb7\xe8\xb4\xa2\xe5\x8a\xa1\xe7\xa7\x91\xe6\xa0\xb8\xe5\xaf\xb9</t></r></text>"
+    _rewrite(source, comments, lambda xml: re.sub(rb"<text>.*?</text>", lambda m: rich if "请财务科核对".encode() in m.group(0) else m.group(0), xml, flags=re.S))
+    before = _shapes(source, drawing)
+    marked, cleared = tmp_path / "标注.xlsx", tmp_path / "清除.xlsx"
+    annotate_package(source, marked, plan_marks(validate_workbook(source)))
+    after = _shapes(marked, _note_part(marked, T5)[1])
+    assert after["A30"] == before["A30"] and after["C10"] != before["C10"]
+    with zipfile.ZipFile(marked) as package:
+        ids = re.findall(rb'id="(_x0000_s\d+)"', package.read(_note_part(marked, T5)[1]))
+    assert len(ids) == len(set(ids)) == len(after)
+    clear_package(marked, cleared)
+    with zipfile.ZipFile(cleared) as package:
+        assert re.search(rb'<r><rPr><b(?: val="1")?/></rPr><t>[^<]*:</t></r>', package.read(_note_part(cleared, T5)[0]))  # 张会计's bold name
+    assert _shapes(cleared, _note_part(cleared, T5)[1])["A30"] == before["A30"]
+    again = openpyxl.load_workbook(cleared)
+    assert again[T5]["C10"].comment.text == "张会计:请财务科核对" and again[T5]["A30"].comment.text == "不相干的批注"
+
+
+def test_a_blank_cell_keeps_its_column_format_and_marking_again_does_not_grow_the_styles(tmp_path):
+    source = tmp_path / "单位.xlsx"
+    book = openpyxl.load_workbook(SAMPLE)
+    book[T1].column_dimensions["H"].fill = PatternFill("solid", fgColor="C6EFCE")
+    book[T1].column_dimensions["H"].number_format = "0.000"
+    book.save(source)
+    plan = MarkPlan({(T1, "H9"): CellMark(T1, "H9", "error", False, ["空白单元格"])}, [["xlplugin 审核结果：测试"], []],
+                    [ResultRow(["序号", "级别", "规则", "表", "单元格", "说明", "期望值", "实际值", "差额"])])
+    paths = [source] + [tmp_path / f"{n}.xlsx" for n in range(1, 4)]
+    for before, after in zip(paths, paths[1:]):
+        annotate_package(before, after, plan)
+    marked = openpyxl.load_workbook(paths[1])
+    assert marked[T1]["H9"].number_format == "0.000" and marked[T1]["H9"].fill.fgColor.rgb.endswith(FILLS["error"])
+    with zipfile.ZipFile(paths[1]) as first, zipfile.ZipFile(paths[3]) as third:
+        assert first.read("xl/styles.xml") == third.read("xl/styles.xml")
+    clear_package(paths[3], tmp_path / "清除.xlsx")
+    cleared = openpyxl.load_workbook(tmp_path / "清除.xlsx")
+    assert cleared[T1]["H9"].fill.fgColor.rgb.endswith("C6EFCE") and cleared[T1]["H9"].number_format == "0.000"
+    assert cleared.active.sheet_view.tabSelected
+
+
+def test_odd_packages_are_left_to_openpyxl(tmp_path):
+    source = _broken(tmp_path / "单位.xlsx")
+    plan = plan_marks(validate_workbook(source))
+    comments, _ = _note_part(source, T5)
+    cases = {
+        "missing notes part": lambda path: _drop(path, comments),
+        "a sheet called like ours": lambda path: _rename_sheet(path, "说明", "_XLPLUGIN_UNDO"),
+    }
+    for name, spoil in cases.items():
+        path = tmp_path / f"{name}.xlsx"
+        shutil.copy(source, path)
+        spoil(path)
+        with pytest.raises(Unsupported):
+            annotate_package(path, tmp_path / "x.xlsx", plan)
+    renamed = tmp_path / "a sheet called like ours.xlsx"
+    annotate_file(renamed, tmp_path / "renamed 标注.xlsx", plan)  # the openpyxl writer takes it, and renames ours
+    assert openpyxl.load_workbook(tmp_path / "renamed 标注.xlsx").sheetnames[-1] == "_xlplugin_undo1"
+    with pytest.raises(AnnotateRefused, match="损坏"):  # openpyxl cannot read it either: a message, not a crash
+        annotate_file(tmp_path / "missing notes part.xlsx", tmp_path / "m 标注.xlsx", plan)
+    empty_fill = tmp_path / "空填充.xlsx"
+    shutil.copy(source, empty_fill)
+    _rewrite(empty_fill, "xl/styles.xml", lambda xml: xml.replace(b"<fills count=\"", b"<fills count=\"1").replace(b"</fills>", b"<fill/></fills>", 1))
+    annotate_package(empty_fill, tmp_path / "y.xlsx", plan)
+    clear_package(tmp_path / "y.xlsx", tmp_path / "z.xlsx")
+
+
+def _drop(path: Path, part: str) -> None:
+    with zipfile.ZipFile(path) as package:
+        parts = [(info, package.read(info)) for info in package.infolist() if info.filename != part]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for info, data in parts:
+            package.writestr(info, data)
+
+
+def _rename_sheet(path: Path, old: str, new: str) -> None:
+    _rewrite(path, "xl/workbook.xml", lambda xml: xml.replace(f'name="{old}"'.encode(), f'name="{new}"'.encode()))

@@ -74,6 +74,12 @@ class MarkPlan:
         return len(self.head)
 
 
+def sheet_reference(sheet: str, cell: str) -> str:
+    """'Sheet'!A1 as a formula or a link writes it (a quote in the name is doubled)."""
+    quoted = sheet.replace("'", "''")
+    return f"'{quoted}'!{cell}"
+
+
 def user_note(text: str) -> str:
     """The text of a note that is not (or not only) ours; "" for a note xlplugin wrote."""
     return "" if text.startswith(NOTE_HEADER) else text

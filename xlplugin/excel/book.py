@@ -24,6 +24,7 @@ from ..marks import (
     UNDO_SHEET,
     MarkPlan,
     plan_marks,
+    sheet_reference,
     stored_fill_rgb,
 )
 from ..model import Sheet, WorkbookReport
@@ -166,7 +167,7 @@ def _write_result_sheet(book: Any, plan: MarkPlan) -> None:
     for offset, row in enumerate(plan.rows):
         if row.link:
             target = sheet.range(a1(first + offset, LINK_COLUMN))
-            target.add_hyperlink(f"#'{row.link[0]}'!{row.link[1]}", text_to_display=str(row.values[LINK_COLUMN]))
+            target.add_hyperlink("#" + sheet_reference(*row.link), text_to_display=str(row.values[LINK_COLUMN]))
     for col, width in enumerate(RESULT_WIDTHS):
         sheet.range(f"{column_letter(col)}1").column_width = width
     sheet.freeze_panes.freeze_at(f"1:{first + 1}")

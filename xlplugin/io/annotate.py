@@ -39,6 +39,7 @@ from ..marks import (
     UNDO_SHEET,
     USER_NOTE_HEADER,
     MarkPlan,
+    sheet_reference,
     undo_runs,
     user_note,
 )
@@ -189,6 +190,8 @@ def remove_marks(book: Workbook) -> None:
         del book[RESULT_SHEET]
     if active is not None and book.sheetnames:
         book.active = min(active, len(book.sheetnames) - 1)
+        for sheet in book.worksheets:  # the active sheet is the selected one, as patch.py restores it
+            sheet.sheet_view.tabSelected = sheet is book.active
 
 
 def backup_path(path: Path) -> Path:
@@ -214,7 +217,10 @@ def _load(path: Path, accept_loss: bool) -> Workbook:
             f"{path}: 工作簿含有写入时会丢失的内容：{'、'.join(lost)}。为避免丢失，未生成文件；"
             "可在 Excel 中用“决算校验”选项卡标注，或加 --allow-loss 接受丢失（not written: content would be lost）"
         )
-    return openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True, keep_links=True)
+    try:
+        return openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True, keep_links=True)
+    except Exception as error:  # a damaged part that the value reader did not need
+        raise AnnotateRefused(f"{path}: 工作簿有损坏的部分，未写出文件（damaged part）：{error}") from error
 
 
 def _save(book: Workbook, target: Path) -> Path:
@@ -282,7 +288,7 @@ def _write_result_sheet(book: Workbook, plan: MarkPlan) -> None:
                 styled(cell, "message", alignment=WRAP)
         if row.link:
             link = sheet.cell(r, LINK_COLUMN + 1)
-            target = f"'{row.link[0]}'!{row.link[1]}"
+            target = sheet_reference(*row.link)
             link.hyperlink = Hyperlink(ref=link.coordinate, location=target, display=str(link.value))
             styled(link, "link", font=LINK_FONT)
     for c in range(1, len(COLUMNS) + 1):

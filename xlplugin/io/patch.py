@@ -22,6 +22,7 @@ address, strict OOXML, XML that does not parse, a sheet of the user's called 审
 from __future__ import annotations
 
 import bisect
+import contextlib
 import posixpath
 import re
 import zipfile
@@ -31,6 +32,7 @@ from lxml import etree
 from openpyxl.cell.text import Text
 from openpyxl.comments.author import AuthorList
 from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
+from openpyxl.comments.shape_writer import ShapeWriter, _shape_factory
 from openpyxl.styles.fills import Fill, PatternFill
 from openpyxl.xml.functions import fromstring, tostring
 
@@ -44,6 +46,7 @@ from ..marks import (
     UNDO_TEXT_LIMIT,
     USER_NOTE_HEADER,
     MarkPlan,
+    sheet_reference,
     stored_fill_rgb,
     undo_runs,
     user_note,
@@ -59,12 +62,16 @@ _TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 _WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _VML_TYPE = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+_VML = "{urn:schemas-microsoft-com:vml}"
+_EXCEL = "{urn:schemas-microsoft-com:office:excel}"
+_SHAPE_ID = re.compile(rb'id="_x0000_s(\d+)"')
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
 _ADDRESS = re.compile(r"^([A-Z]{1,3})([1-9][0-9]*)$")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _TAB_SELECTED = re.compile(rb'\stabSelected="(?:1|true)"')
 # children of <worksheet> that come after legacyDrawing (ECMA-376 CT_Worksheet sequence)
 _AFTER_LEGACY_DRAWING = {f"{_M}{n}" for n in ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst")}
+_AFTER_LEGACY_DRAWING.add("{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent")  # wraps controls, OLE objects
 # children of <workbook> that come after definedNames
 _AFTER_DEFINED_NAMES = {f"{_M}{n}" for n in ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing", "fileRecoveryPr", "webPublishObjects", "extLst")}
 
@@ -76,10 +83,11 @@ class Unsupported(Exception):
 def annotate_package(source: Path, target: Path, plan: MarkPlan) -> Path:
     """Write `source` with the marks of `plan` to `target` (which may be `source` itself);
     the marks of an earlier run are replaced, not piled up."""
-    with zipfile.ZipFile(source) as package:
+    with zipfile.ZipFile(source) as package, _unsupported_on_odd_input(source):
         book = _Book(package)
         book.clear()
-        if RESULT_SHEET in book.sheet_parts or UNDO_SHEET in book.sheet_parts:
+        ours = {RESULT_SHEET.casefold(), UNDO_SHEET.casefold()}  # Excel compares sheet names ignoring case
+        if any(name.casefold() in ours for name in book.sheet_parts):
             raise Unsupported("a sheet of the user's has our name")
         book.mark(plan)
         with atomic_target(target) as temporary:
@@ -89,12 +97,21 @@ def annotate_package(source: Path, target: Path, plan: MarkPlan) -> Path:
 
 def clear_package(source: Path, target: Path) -> Path:
     """Write `source` without xlplugin's marks to `target`."""
-    with zipfile.ZipFile(source) as package:
+    with zipfile.ZipFile(source) as package, _unsupported_on_odd_input(source):
         book = _Book(package)
         book.clear()
         with atomic_target(target) as temporary:
             book.write(temporary)
     return target
+
+
+@contextlib.contextmanager
+def _unsupported_on_odd_input(source: Path):
+    """A package this writer did not foresee (a part missing, a value out of range) is left to openpyxl."""
+    try:
+        yield
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, etree.LxmlError) as error:
+        raise Unsupported(f"{source}: {error!r}") from error
 
 
 def stored_fill(stored: object) -> Fill:
@@ -106,7 +123,9 @@ def stored_fill(stored: object) -> Fill:
     return PatternFill() if rgb is None else PatternFill("solid", fgColor="FF" + rgb)
 
 
-def _parse(data: bytes, part: str):
+def _parse(data: bytes | None, part: str):
+    if data is None:
+        raise Unsupported(f"{part} is missing")
     try:
         return etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as error:
@@ -166,8 +185,26 @@ class _Rels:
         return _xml(self.root)
 
 
+class _Pool:
+    """A list of styles.xml (fills, fonts, cell formats): an equal element is found, a new one added."""
+
+    def __init__(self, container, key):
+        self.container, self.key = container, key
+        self.index: dict[object, int] = {}
+        for i, element in enumerate(container):
+            self.index.setdefault(key(element), i)
+
+    def id(self, element) -> int:
+        key = self.key(element)
+        if key not in self.index:
+            self.container.append(element)
+            self.index[key] = len(self.container) - 1
+        return self.index[key]
+
+
 class _Styles:
-    """styles.xml: fills and cell formats added for the marks and the 审核结果 sheet."""
+    """styles.xml: fills and cell formats for the marks and the 审核结果 sheet, reused when already there
+    (marking a workbook again does not grow it)."""
 
     def __init__(self, root):
         self.root = root
@@ -176,61 +213,40 @@ class _Styles:
         self.fonts = root.find(f"{_M}fonts")
         if self.fills is None or self.xfs is None or self.fonts is None or not len(self.xfs) or not len(self.fonts):
             raise Unsupported("styles.xml without fills, fonts or cell formats")
-        self.base_xfs = len(self.xfs)
-        self._fill_ids: dict[str, int] = {}
+        self.fill_pool = _Pool(self.fills, _fill_text)
+        self.xf_pool = _Pool(self.xfs, _xf_key)
+        self.font_pool = _Pool(self.fonts, etree.tostring)
         self._marked: dict[tuple[int, str], int] = {}
-        self._undo_fill: dict[int, str] = {}
         self._named: dict[str, int] = {}
 
-    def base(self, s: int) -> int:
-        return s if 0 <= s < self.base_xfs else 0
+    def _format(self, s: int):
+        return self.xfs[s] if 0 <= s < len(self.xfs) else self.xfs[0]
+
+    def _with_fill(self, s: int, fill) -> int:
+        xf = _copy(self._format(s))
+        xf.set("fillId", str(self.fill_pool.id(fill)))
+        xf.set("applyFill", "1")
+        return self.xf_pool.id(xf)
 
     def marked(self, s: int, rgb: str) -> int:
         """The cell format `s` with a solid `rgb` fill."""
-        key = (self.base(s), rgb)
-        if key not in self._marked:
-            if rgb not in self._fill_ids:
-                fill = etree.SubElement(self.fills, f"{_M}fill")
-                pattern = etree.SubElement(fill, f"{_M}patternFill", patternType="solid")
-                etree.SubElement(pattern, f"{_M}fgColor", rgb=f"FF{rgb}")
-                etree.SubElement(pattern, f"{_M}bgColor", indexed="64")
-                self._fill_ids[rgb] = len(self.fills) - 1
-            xf = _copy(self.xfs[key[0]])
-            xf.set("fillId", str(self._fill_ids[rgb]))
-            xf.set("applyFill", "1")
-            self.xfs.append(xf)
-            self._marked[key] = len(self.xfs) - 1
-        return self._marked[key]
+        if (s, rgb) not in self._marked:
+            fill = etree.Element(f"{_M}fill")
+            pattern = etree.SubElement(fill, f"{_M}patternFill", patternType="solid")
+            etree.SubElement(pattern, f"{_M}fgColor", rgb=f"FF{rgb}")
+            etree.SubElement(pattern, f"{_M}bgColor", indexed="64")
+            self._marked[(s, rgb)] = self._with_fill(s, fill)
+        return self._marked[(s, rgb)]
 
     def undo_fill(self, s: int) -> str:
         """The cell's fill as the undo sheet keeps it (openpyxl's XML of the fill, as annotate.py writes it)."""
-        fill_id = int(self.xfs[self.base(s)].get("fillId", "0"))
-        if fill_id not in self._undo_fill:
-            element = self.fills[fill_id] if fill_id < len(self.fills) else None
-            fill = Fill.from_tree(element) if element is not None else None
-            self._undo_fill[fill_id] = tostring((fill or Fill.from_tree(_default_fill())).to_tree()).decode()
-        return self._undo_fill[fill_id]
+        fill_id = int(self._format(s).get("fillId", "0"))
+        return _fill_text(self.fills[fill_id] if fill_id < len(self.fills) else None)
 
     def restored(self, s: int, stored: object) -> int:
         """The cell format `s` with the fill an undo row recorded: the original format where there is one."""
-        if not hasattr(self, "_fill_by_xml"):
-            self._fill_by_xml: dict[str, int] = {}
-            for i, element in enumerate(self.fills):
-                self._fill_by_xml.setdefault(tostring(Fill.from_tree(element).to_tree()).decode(), i)
-            self._xf_by_key: dict[bytes, int] = {}
-            for i, element in enumerate(self.xfs):
-                self._xf_by_key.setdefault(_xf_key(element), i)
         wanted = tostring(stored_fill(stored).to_tree()).decode()
-        if wanted not in self._fill_by_xml:
-            self.fills.append(etree.fromstring(f'<fills xmlns="{MAIN}">{wanted}</fills>')[0])
-            self._fill_by_xml[wanted] = len(self.fills) - 1
-        xf = _copy(self.xfs[s if 0 <= s < len(self.xfs) else 0])
-        xf.set("fillId", str(self._fill_by_xml[wanted]))
-        key = _xf_key(xf)
-        if key not in self._xf_by_key:
-            self.xfs.append(xf)
-            self._xf_by_key[key] = len(self.xfs) - 1
-        return self._xf_by_key[key]
+        return self._with_fill(s, etree.fromstring(f'<fills xmlns="{MAIN}">{wanted}</fills>')[0])
 
     def named(self, name: str) -> int:
         """A cell format of the 审核结果 sheet: title, header, number, message, link."""
@@ -247,8 +263,7 @@ class _Styles:
                 for tag, attributes in _FONTS[name]:
                     etree.SubElement(font, f"{_M}{tag}", attributes)
                 font[:] = sorted(font, key=lambda child: _FONT_ORDER.get(child.tag, len(_FONT_ORDER)))
-                self.fonts.append(font)
-                xf.set("fontId", str(len(self.fonts) - 1))
+                xf.set("fontId", str(self.font_pool.id(font)))
                 xf.set("applyFont", "1")
             elif name == "number":
                 xf.set("numFmtId", "4")  # built in: #,##0.00
@@ -256,14 +271,19 @@ class _Styles:
             elif name == "message":
                 etree.SubElement(xf, f"{_M}alignment", vertical="top", wrapText="1")
                 xf.set("applyAlignment", "1")
-            self.xfs.append(xf)
-            self._named[name] = len(self.xfs) - 1
+            self._named[name] = self.xf_pool.id(xf)
         return self._named[name]
 
     def bytes(self) -> bytes:
         for element in (self.fills, self.xfs, self.fonts):
             element.set("count", str(len(element)))
         return _xml(self.root)
+
+
+def _fill_text(element) -> str:
+    """A fill as openpyxl writes it: how the undo sheet keeps fills, and how equal fills are found."""
+    fill = Fill.from_tree(element) if element is not None else None  # an empty <fill/> reads as None
+    return tostring((fill or PatternFill(patternType="none")).to_tree()).decode()
 
 
 # fonts of the 审核结果 sheet: the workbook's default font with these children replaced
@@ -284,12 +304,6 @@ def _xf_key(xf) -> bytes:
 
 def _copy(element):
     return etree.fromstring(etree.tostring(element))
-
-
-def _default_fill():
-    fill = etree.Element(f"{_M}fill")
-    etree.SubElement(fill, f"{_M}patternFill", patternType="none")
-    return fill
 
 
 class _Sheet:
@@ -316,7 +330,7 @@ class _Sheet:
         self.origins = self._merged_origins()
         self.rels = _Rels(book, part)
         self.comments = self._comments()
-        self.comments_changed = False
+        self.changed_notes: set[str] = set()  # addresses whose note was put or removed
 
     def _merged_origins(self) -> dict[str, str]:
         origins = {}
@@ -349,7 +363,8 @@ class _Sheet:
         return self.origins.get(address, address)
 
     def cell(self, address: str):
-        """The <c> element at `address`, created (unstyled) where the sheet has none."""
+        """The <c> element at `address`; where the sheet has none, a new one in column order that keeps
+        the format the blank cell showed (its row's, else its column's)."""
         match = _ADDRESS.match(address)
         if match is None:
             raise Unsupported(f"{self.part}: cell address {address!r}")
@@ -376,7 +391,10 @@ class _Sheet:
         if element is None:
             element = etree.Element(f"{_M}c", r=address)
             column = _column_number(match.group(1))
-            following = next((c for a, c in cells.items() if _column_number(_ADDRESS.match(a).group(1)) > column), None)
+            style = row.get("s") if row.get("customFormat") in ("1", "true") else self.column_styles().get(column)
+            if style not in (None, "0"):
+                element.set("s", style)
+            following = next((c for c in row if _column_number(_ADDRESS.match(c.get("r")).group(1)) > column), None)
             if following is not None:
                 following.addprevious(element)
             else:
@@ -385,65 +403,90 @@ class _Sheet:
             row.attrib.pop("spans", None)  # a hint that no longer holds; it is optional
         return element
 
+    def column_styles(self) -> dict[int, str]:
+        """Column number → the cell format <cols> gives its blank cells."""
+        if not hasattr(self, "_column_styles"):
+            self._column_styles = {}
+            for col in self.root.iterfind(f"{_M}cols/{_M}col"):
+                if col.get("style") not in (None, "0") and int(col.get("max", "0")) - int(col.get("min", "0")) < 16_384:
+                    for number in range(int(col.get("min")), int(col.get("max")) + 1):
+                        self._column_styles[number] = col.get("style")
+        return self._column_styles
+
     def author(self, name: str) -> int:
         if name not in self.authors:
             self.authors.append(name)
         return self.authors.index(name)
 
-    def set_comment(self, address: str, text: str, author: str, size: tuple[int, int] = (79, 144)) -> None:
-        """Put a note on a cell (height, width of its box in pixels; openpyxl's defaults unless ours)."""
-        record = CommentRecord(ref=address, authorId=self.author(author), text=Text(t=text), height=size[0], width=size[1])
+    def set_comment(self, address: str, text: str, author: str, size: tuple[int, int] = (79, 144), rich: object = None) -> None:
+        """Put a note on a cell: plain `text`, or `rich` (a run-formatted <text> as openpyxl writes it)
+        when there is one; `size` is the box's height, width in pixels (openpyxl's defaults unless ours)."""
+        text, author = _ILLEGAL.sub("", text), _ILLEGAL.sub("", author)  # not allowed in XML
+        body = Text.from_tree(fromstring(rich)) if isinstance(rich, str) and rich.startswith("<text") else Text(t=text)
+        record = CommentRecord(ref=address, authorId=self.author(author), text=body, height=size[0], width=size[1])
         self.comments[address] = record
-        self.comments_changed = True
+        self.changed_notes.add(address)
 
     def remove_comment(self, address: str) -> None:
         if self.comments.pop(address, None) is not None:
-            self.comments_changed = True
+            self.changed_notes.add(address)
 
-    def comment_text(self, address: str) -> tuple[str, str] | None:
-        """(text, author) of the cell's note, None when it has none."""
+    def comment_text(self, address: str) -> tuple[str, str, str | None] | None:
+        """(text, author, run-formatted text or None) of the cell's note, None when it has none."""
         record = self.comments.get(address)
         if record is None:
             return None
         author = self.authors[record.authorId] if 0 <= record.authorId < len(self.authors) else ""
-        return record.content, author
+        rich = tostring(record.text.to_tree()).decode() if record.text.r else None
+        return record.content, author, rich if rich is None or len(rich) <= UNDO_TEXT_LIMIT else None
 
     def write_comments(self) -> None:
-        """Rewrite the comments part and VML drawing after notes changed (openpyxl's serialisers);
-        remove both when no note is left."""
-        if not self.comments_changed:
+        """Rewrite the comments part (openpyxl's CommentSheet) and, in the VML drawing, the boxes of the
+        notes that changed (openpyxl's shape); other boxes and shapes stay as they were.  Both parts go
+        when no note is left and nothing else is drawn."""
+        if not self.changed_notes:
             return
         book = self.book
         legacy = self.root.find(f"{_M}legacyDrawing")
         drawing = None
         if legacy is not None:
             drawing = next((p for i, p in self.rels.targets("vmlDrawing") if i == legacy.get(f"{_R}id")), None)
-            if drawing is None or book.read(drawing) is None:
-                raise Unsupported(f"{self.part}: legacyDrawing without its part")
-        records = sorted(self.comments.values(), key=_position)
-        sheet = CommentSheet(authors=AuthorList(self.authors), commentList=records)
-        if not records:
-            if self.comments_part is not None:
-                book.remove(self.comments_part)
-                self.rels.remove(self.comments_part)
-            if drawing is not None:
-                shapes = etree.fromstring(sheet.write_shapes(_parse(book.read(drawing), drawing)))
-                if shapes.find("{urn:schemas-microsoft-com:vml}shape") is None:  # nothing but notes was drawn there
-                    book.remove(drawing)
-                    self.rels.remove(drawing)
-                    self.root.remove(legacy)
-                else:
-                    book.changed[drawing] = etree.tostring(shapes)
-            return
-        if self.comments_part is None:
-            self.comments_part = book.new_part("xl/comments/xlplugin_comment{}.xml")
-            self.rels.add("comments", self.comments_part)
-            book.override(self.comments_part, CommentSheet.mime_type)
-        book.changed[self.comments_part] = tostring(sheet.to_tree())
-        existing = None
-        if drawing is not None:
-            existing = _parse(book.read(drawing), drawing)
+            vml = _parse(book.read(drawing) if drawing else None, f"{self.part}: legacyDrawing")
         else:
+            vml = etree.Element("xml")
+            ShapeWriter([]).add_comment_shapetype(vml)
+        records = sorted(self.comments.values(), key=_position)
+        for shape in vml.findall(f"{_VML}shape"):
+            if _note_address(shape) in self.changed_notes:
+                vml.remove(shape)
+        if vml.find(f"{_VML}shapetype[@id='_x0000_t202']") is None:
+            types = etree.Element("xml")
+            ShapeWriter([]).add_comment_shapetype(types)
+            vml.append(types.find(f"{_VML}shapetype"))
+        number = max([1025, *(int(n) for n in _SHAPE_ID.findall(etree.tostring(vml)))])
+        for record in records:
+            if record.ref in self.changed_notes:
+                number += 1
+                row, column = _position(record)
+                shape = _shape_factory(row - 1, column - 1, record.height, record.width)
+                shape.set("id", f"_x0000_s{number}")
+                vml.append(shape)
+        if records:
+            if self.comments_part is None:
+                self.comments_part = book.new_part("xl/comments/xlplugin_comment{}.xml")
+                self.rels.add("comments", self.comments_part)
+                book.override(self.comments_part, CommentSheet.mime_type)
+            book.changed[self.comments_part] = tostring(CommentSheet(authors=AuthorList(self.authors), commentList=records).to_tree())
+        elif self.comments_part is not None:
+            book.remove(self.comments_part)
+            self.rels.remove(self.comments_part)
+        if vml.find(f"{_VML}shape") is None:  # nothing is drawn any more
+            if drawing is not None:
+                book.remove(drawing)
+                self.rels.remove(drawing)
+                self.root.remove(legacy)
+            return
+        if drawing is None:
             drawing = book.new_part("xl/drawings/xlplugin_vmlDrawing{}.vml")
             legacy = etree.Element(f"{_M}legacyDrawing")
             legacy.set(f"{_R}id", self.rels.add("vmlDrawing", drawing))
@@ -453,13 +496,24 @@ class _Sheet:
             else:
                 self.root.append(legacy)
             book.default("vml", _VML_TYPE)
-        book.changed[drawing] = sheet.write_shapes(existing)
+        book.changed[drawing] = etree.tostring(vml)
 
     def bytes(self) -> bytes:
         if self.book.selects_result:
             for view in self.root.iterfind(f"{_M}sheetViews/{_M}sheetView"):
                 view.attrib.pop("tabSelected", None)  # 审核结果 is the one selected sheet
         return _xml(self.root)
+
+
+def _note_address(shape) -> str | None:
+    """A1 of the cell a VML note box belongs to (None for other shapes: buttons, check boxes …)."""
+    data = shape.find(f"{_EXCEL}ClientData")
+    if data is None or data.get("ObjectType") != "Note":
+        return None
+    row, column = data.findtext(f"{_EXCEL}Row"), data.findtext(f"{_EXCEL}Column")
+    if row is None or column is None or not row.strip().isdigit() or not column.strip().isdigit():
+        return None
+    return f"{column_letter(int(column))}{int(row) + 1}"
 
 
 def _position(record: CommentRecord) -> tuple[int, int]:
@@ -478,11 +532,13 @@ class _Book:
         self.selects_result = False  # 审核结果 becomes the one selected sheet
         if any(name.startswith("xl/threadedComments/") for name in self.names):
             raise Unsupported("threaded comments")
-        self.workbook = _parse(self.read("xl/workbook.xml"), "xl/workbook.xml")
+        main = [p for _, p in _Rels(self, "").targets("officeDocument")]
+        self.workbook_part = main[0] if main else "xl/workbook.xml"
+        self.workbook = _parse(self.read(self.workbook_part), self.workbook_part)
         if self.workbook.tag != f"{_M}workbook":
             raise Unsupported("not a transitional SpreadsheetML workbook")
         self.types = _parse(self.read("[Content_Types].xml"), "[Content_Types].xml")
-        self.rels = _Rels(self, "xl/workbook.xml")
+        self.rels = _Rels(self, self.workbook_part)
         self.sheet_list = self.workbook.find(f"{_M}sheets")
         targets = dict(self.rels.targets("worksheet"))
         self.sheet_parts = {s.get("name"): targets.get(s.get(f"{_R}id")) for s in self.sheet_list}
@@ -545,7 +601,7 @@ class _Book:
             if comment is None:
                 plain.setdefault((mark.sheet, styles.undo_fill(s)), []).append(address)
             else:
-                undo.append(["cell", mark.sheet, address, styles.undo_fill(s), comment[0], comment[1], None])
+                undo.append(["cell", mark.sheet, address, styles.undo_fill(s), comment[0], comment[1], None, comment[2]])
             cell.set("s", str(styles.marked(s, mark.fill)))
             if mark.note:
                 text = mark.note if comment is None else f"{mark.note}\n\n{USER_NOTE_HEADER}\n{comment[0]}"
@@ -579,7 +635,7 @@ class _Book:
                     current = sheet.comment_text(address)
                     later = user_note(current[0]) if current else ""  # a note the user wrote after the marks: keep it
                     if row[4] is not None:
-                        sheet.set_comment(address, str(row[4]), str(row[5] or ""))
+                        sheet.set_comment(address, str(row[4]), str(row[5] or ""), rich=row[7])
                     elif later:
                         sheet.set_comment(address, later, "")
                     else:
@@ -588,8 +644,13 @@ class _Book:
         if RESULT_SHEET in self.sheet_parts:
             self._remove_sheet(RESULT_SHEET)
         if active is not None and len(self.sheet_list):
+            active = min(active, len(self.sheet_list) - 1)
             for view in self.workbook.iterfind(f"{_M}bookViews/{_M}workbookView"):
-                view.set("activeTab", str(min(active, len(self.sheet_list) - 1)))
+                view.set("activeTab", str(active))
+            sheet = self.sheet(self.sheet_list[active].get("name"))  # None for a chartsheet
+            view = sheet.root.find(f"{_M}sheetViews/{_M}sheetView") if sheet is not None else None
+            if view is not None:
+                view.set("tabSelected", "1")
 
     def ours(self, name: str) -> bool:
         """Whether the sheet called 审核结果 is one xlplugin wrote (its first line says so)."""
@@ -641,8 +702,9 @@ class _Book:
             self.workbook.remove(names)
         for view in self.workbook.iterfind(f"{_M}bookViews/{_M}workbookView"):
             for attribute in ("activeTab", "firstSheet"):
-                if int(view.get(attribute, "0")) >= len(self.sheet_list):
-                    view.set(attribute, str(max(len(self.sheet_list) - 1, 0)))
+                at = int(view.get(attribute, "0"))
+                at = at - 1 if at > index else at  # the sheets after it moved one place to the left
+                view.set(attribute, str(min(at, max(len(self.sheet_list) - 1, 0))))
 
     def remove(self, part: str) -> None:
         """Leave `part` out of the package (and out of [Content_Types].xml)."""
@@ -697,7 +759,7 @@ class _Book:
     def write(self, target: Path) -> None:
         for sheet in self.sheets.values():
             sheet.write_comments()
-        parts = {"xl/workbook.xml": _xml(self.workbook), "[Content_Types].xml": _xml(self.types)}
+        parts = {self.workbook_part: _xml(self.workbook), "[Content_Types].xml": _xml(self.types)}
         for part, content in self.changed.items():
             if part not in parts:
                 parts[part] = content if isinstance(content, bytes) else content.bytes()
@@ -708,7 +770,7 @@ class _Book:
                 data = parts.pop(info.filename, None)
                 if data is None:
                     data = self.package.read(info)
-                    if self.selects_result and info.filename.startswith("xl/worksheets/") and b"tabSelected" in data:
+                    if self.selects_result and info.filename.startswith(("xl/worksheets/", "xl/chartsheets/")) and b"tabSelected" in data:
                         data = _TAB_SELECTED.sub(b"", data)  # 审核结果 is the one selected sheet
                 out.writestr(_info(info.filename, info.date_time), data)
             for part, data in parts.items():
@@ -802,7 +864,7 @@ def _result_sheet(plan: MarkPlan, styles: _Styles) -> bytes:
         if row.link:
             columns[LINK_COLUMN] = styles.named("link")
             address = f"{column_letter(LINK_COLUMN)}{header + offset}"
-            location = _escape(f"'{row.link[0]}'!{row.link[1]}")
+            location = _escape(sheet_reference(*row.link))
             links.append(f'<hyperlink ref="{address}" location="{location}" display="{_escape(str(row.values[LINK_COLUMN]))}"/>')
         rows.append((row.values, columns))
     width = column_letter(len(COLUMNS) - 1)
