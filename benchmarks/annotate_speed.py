@@ -2,9 +2,10 @@
 
     python benchmarks/annotate_speed.py [WORKBOOK] [--runs 10] [--extra-rows 200]
 
-Prints the median time of: openpyxl load + save; xlplugin annotate (load, restore old
-marks, write fills, notes and the 审核结果 sheet, save) given a finished validation; and
-the whole `validate --annotate` path (read, validate, annotate).
+Prints the median time of: openpyxl load + save; xlplugin annotate given a finished
+validation (the package writer, io/patch.py: fills, notes and the 审核结果 sheet written into
+the package, every other part copied); the same through the openpyxl writer (the fallback);
+clearing the annotated copy; and the whole `validate --annotate` path (read, validate, annotate).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import openpyxl
 from timing import median_ms
 
-from xlplugin.io.annotate import annotate_file
+from xlplugin.io.annotate import annotate_file, annotate_with_openpyxl, clear_file
 from xlplugin.marks import plan_marks
 from xlplugin.workbook import validate_workbook
 
@@ -54,10 +55,14 @@ def main() -> None:
         plan = plan_marks(report)
         baseline = median_ms(lambda: openpyxl.load_workbook(source).save(out), args.runs)
         annotate = median_ms(lambda: annotate_file(source, out, plan), args.runs)
+        cleared = median_ms(lambda: clear_file(out, folder / "cleared.xlsx"), args.runs)
+        fallback = median_ms(lambda: annotate_with_openpyxl(source, folder / "fallback.xlsx", plan), args.runs)
         whole = median_ms(lambda: annotate_file(source, out, plan_marks(validate_workbook(source))), args.runs)
         print(f"workbook: {source.name}, {len(plan.cells)} marked cells, median of {args.runs} runs")
         print(f"openpyxl load + save        {baseline:7.1f} ms")
         print(f"xlplugin annotate           {annotate:7.1f} ms   (ratio {annotate / baseline:.2f})")
+        print(f"xlplugin clear              {cleared:7.1f} ms   (ratio {cleared / baseline:.2f})")
+        print(f"openpyxl writer (fallback)  {fallback:7.1f} ms   (ratio {fallback / baseline:.2f})")
         print(f"validate + annotate         {whole:7.1f} ms")
 
 

@@ -218,6 +218,7 @@ class _Styles:
         self.font_pool = _Pool(self.fonts, etree.tostring)
         self._marked: dict[tuple[int, str], int] = {}
         self._named: dict[str, int] = {}
+        self._undo_fills: dict[int, str] = {}
 
     def _format(self, s: int):
         return self.xfs[s] if 0 <= s < len(self.xfs) else self.xfs[0]
@@ -241,7 +242,9 @@ class _Styles:
     def undo_fill(self, s: int) -> str:
         """The cell's fill as the undo sheet keeps it (openpyxl's XML of the fill, as annotate.py writes it)."""
         fill_id = int(self._format(s).get("fillId", "0"))
-        return _fill_text(self.fills[fill_id] if fill_id < len(self.fills) else None)
+        if fill_id not in self._undo_fills:
+            self._undo_fills[fill_id] = _fill_text(self.fills[fill_id] if fill_id < len(self.fills) else None)
+        return self._undo_fills[fill_id]
 
     def restored(self, s: int, stored: object) -> int:
         """The cell format `s` with the fill an undo row recorded: the original format where there is one."""
