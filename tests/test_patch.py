@@ -152,15 +152,70 @@ def test_parts_the_marks_do_not_touch_are_copied_as_they_were(tmp_path):
         assert len(marked_sheets) < len(sheets)
 
 
-def test_threaded_comments_are_left_to_openpyxl(tmp_path):
-    source = _broken(tmp_path / "单位.xlsx")
-    threaded = tmp_path / "新式批注.xlsx"
-    with zipfile.ZipFile(source) as original, zipfile.ZipFile(threaded, "w") as copy:
-        for info in original.infolist():
-            copy.writestr(info, original.read(info))
-        copy.writestr("xl/threadedComments/threadedComment1.xml", "<ThreadedComments/>")
-    with pytest.raises(Unsupported):
-        annotate_package(threaded, tmp_path / "x.xlsx", plan_marks(validate_workbook(source)))
+THREADED_NS = "http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"
+THREAD_ID = "{11111111-1111-1111-1111-111111111111}"
+
+
+def _with_threaded_comment(path: Path) -> Path:
+    """The broken sample with 张会计's note on 表五 C10 turned into an Excel 365 threaded comment:
+    threadedComments and persons parts, and the legacy note linked to it by xr:uid."""
+    source = _broken(path)
+    comments, _ = _note_part(source, T5)
+    sheet_part = f"xl/worksheets/sheet{openpyxl.load_workbook(source).sheetnames.index(T5) + 1}.xml"
+    threaded = (
+        f'<ThreadedComments xmlns="{THREADED_NS}" xmlns:x="{MAIN[1:-1]}"><threadedComment ref="C10" dT="2024-03-01T10:00:00.00" '
+        f'personId="{{00000000-0000-0000-0000-000000000001}}" id="{THREAD_ID}"><text>请财务科核对</text></threadedComment></ThreadedComments>'
+    )
+    persons = f'<personList xmlns="{THREADED_NS}"><person displayName="张会计" id="{{00000000-0000-0000-0000-000000000001}}" userId="张会计" providerId="None"/></personList>'
+    rel = "http://schemas.microsoft.com/office/2017/10/relationships/"
+
+    def link(rels: bytes, target: str, kind: str) -> bytes:
+        return rels.replace(b"</Relationships>", f'<Relationship Id="rIdT{kind}" Type="{rel}{kind}" Target="{target}"/></Relationships>'.encode())
+
+    def types(xml: bytes) -> bytes:
+        return xml.replace(b"</Types>", (
+            b'<Override PartName="/xl/threadedComments/threadedComment1.xml" ContentType="application/vnd.ms-excel.threadedcomments+xml"/>'
+            b'<Override PartName="/xl/persons/person.xml" ContentType="application/vnd.ms-excel.person+xml"/></Types>'))
+
+    def uid(xml: bytes) -> bytes:
+        xml = xml.replace(b"<comments ", b'<comments xmlns:xr="http://schemas.microsoft.com/office/spreadsheetml/2014/revision" ', 1)
+        return xml.replace(b'<comment ref="C10"', f'<comment ref="C10" xr:uid="{THREAD_ID}"'.encode(), 1)
+
+    _rewrite(source, comments, uid)
+    _rewrite(source, "[Content_Types].xml", types)
+    _rewrite(source, "xl/_rels/workbook.xml.rels", lambda rels: link(rels, "persons/person.xml", "person"))
+    _rewrite(source, posixpath.join("xl/worksheets/_rels", posixpath.basename(sheet_part) + ".rels"),
+             lambda rels: link(rels, "../threadedComments/threadedComment1.xml", "threadedComment"))
+    with zipfile.ZipFile(source, "a") as package:
+        package.writestr("xl/threadedComments/threadedComment1.xml", threaded)
+        package.writestr("xl/persons/person.xml", persons)
+    return source
+
+
+def _note_element(path: Path, sheet: str, address: str) -> bytes | None:
+    with zipfile.ZipFile(path) as package:
+        root = etree.fromstring(package.read(_note_part(path, sheet)[0]))
+    found = [c for c in root.iter(f"{MAIN}comment") if c.get("ref") == address]
+    return etree.tostring(found[0]) if found else None
+
+
+def test_a_threaded_comment_stays_as_it_is_and_its_cell_is_filled(tmp_path):
+    source = _with_threaded_comment(tmp_path / "新式批注.xlsx")
+    marked, cleared = tmp_path / "标注.xlsx", tmp_path / "清除.xlsx"
+    annotate_package(source, marked, plan_marks(validate_workbook(source)))
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(marked) as package:
+        for part in ("xl/threadedComments/threadedComment1.xml", "xl/persons/person.xml"):
+            assert package.read(part) == original.read(part)
+    assert _note_element(marked, T5, "C10") == _note_element(source, T5, "C10")  # xr:uid and text as they were
+    book = openpyxl.load_workbook(marked)
+    assert book[T5]["C10"].fill.fgColor.rgb.endswith(FILLS["error"]) and book[T5]["D10"].comment.text.startswith("【xlplugin 审核】")
+    assert ("cell", T5, "C10") in [row[:3] for row in book[UNDO_SHEET].iter_rows(values_only=True)]
+    clear_package(marked, cleared)
+    assert _note_element(cleared, T5, "C10") == _note_element(source, T5, "C10")
+    assert _note_element(cleared, T5, "D10") is None
+    assert workbook_content(cleared) == workbook_content(source)
+    with zipfile.ZipFile(cleared) as package:
+        assert package.read("xl/threadedComments/threadedComment1.xml") == zipfile.ZipFile(source).read("xl/threadedComments/threadedComment1.xml")
 
 
 def test_both_writers_clear_the_same_way(tmp_path):

@@ -9,8 +9,8 @@ annotated workbook replaces the old marks instead of piling up new ones.
 
 The source file is only read; outputs are written to a temporary file and renamed.
 Both are done by patch.py, which writes into the package XML and copies every other part
-as it is.  What patch.py does not handle (threaded comments, XML it cannot parse, …) goes
-through openpyxl here; a workbook with parts that openpyxl would drop (charts, pictures,
+as it is.  What patch.py does not handle (XML it cannot parse, a sheet of the user's called
+审核结果, …) goes through openpyxl here; a workbook with parts that openpyxl would drop (charts, pictures,
 form controls, …) is then refused unless the caller accepts the loss, so that nothing is
 lost silently.
 """
@@ -97,7 +97,8 @@ def annotate_file(source: Path, target: Path, plan: MarkPlan, accept_loss: bool 
 
 
 def annotate_with_openpyxl(source: Path, target: Path, plan: MarkPlan, accept_loss: bool = False) -> Path:
-    """annotate_file through openpyxl: load, restore old marks, mark, save."""
+    """annotate_file through openpyxl: load, restore old marks, mark, save (threaded comments and
+    drawings would be lost: at_risk refuses them unless accept_loss)."""
     book = _load(source, accept_loss)
     remove_marks(book)
     undo = _undo_sheet(book)

@@ -3,8 +3,10 @@
 Only the parts the marks touch are rewritten:
   styles.xml        one fill per mark colour, one cell format per (original format, fill);
   each marked sheet the marked cells' `s`, and `legacyDrawing` when it gets its first notes;
-  notes             the sheet's comments part and VML drawing, serialised by openpyxl's own
-                    CommentSheet and ShapeWriter (the format Excel has long accepted from it);
+  notes             the sheet's comments part, edited in place (other notes keep every attribute),
+                    and its VML drawing, where only the boxes of changed notes are replaced, drawn
+                    by openpyxl's ShapeWriter (the format Excel has long accepted from openpyxl);
+                    a cell with a threaded comment (Excel 365) is filled, its comment left alone;
   two new sheets    审核结果 (first, selected) and the very hidden undo sheet, with
                     workbook.xml, its relationships and [Content_Types].xml.
 Every other part (charts, pictures, form controls, pivot caches, VBA …) is copied as it
@@ -15,8 +17,8 @@ WPS or LibreOffice clears too), puts back each cell's fill and note, and removes
 sheets and any notes part left empty; annotating a marked workbook clears it first.
 The undo sheet has the same rows as the openpyxl writer's (annotate.py), so either
 path reads the other's.  What this writer does not handle raises `Unsupported`, and
-annotate.py falls back to openpyxl: threaded comments, rows or cells without an
-address, strict OOXML, XML that does not parse, a sheet of the user's called 审核结果.
+annotate.py falls back to openpyxl: rows or cells without an address, strict OOXML, XML
+that does not parse, a part that is missing, a sheet of the user's called 审核结果.
 """
 
 from __future__ import annotations
@@ -29,9 +31,6 @@ import zipfile
 from pathlib import Path
 
 from lxml import etree
-from openpyxl.cell.text import Text
-from openpyxl.comments.author import AuthorList
-from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
 from openpyxl.comments.shape_writer import ShapeWriter, _shape_factory
 from openpyxl.styles.fills import Fill, PatternFill
 from openpyxl.xml.functions import fromstring, tostring
@@ -60,6 +59,8 @@ _R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+_THREADED_REL = "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment"
+_COMMENTS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 _WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _VML_TYPE = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 _VML = "{urn:schemas-microsoft-com:vml}"
@@ -161,9 +162,10 @@ class _Rels:
         self.root = _parse(data, self.name) if data is not None else etree.Element(f"{{{_PKG_RELS}}}Relationships", nsmap={None: _PKG_RELS})
         self.book = book
 
-    def targets(self, kind: str) -> list[tuple[str, str]]:
+    def targets(self, kind: str, full_type: str = "") -> list[tuple[str, str]]:
         """(id, package path) of each relationship of this type."""
-        return [(r.get("Id"), _resolve(self.part, r.get("Target"))) for r in self.root if r.get("Type") == _REL + kind and r.get("TargetMode") != "External"]
+        wanted = full_type or _REL + kind
+        return [(r.get("Id"), _resolve(self.part, r.get("Target"))) for r in self.root if r.get("Type") == wanted and r.get("TargetMode") != "External"]
 
     def add(self, kind: str, part: str) -> str:
         taken = {r.get("Id") for r in self.root}
@@ -334,6 +336,7 @@ class _Sheet:
         self.rels = _Rels(book, part)
         self.comments = self._comments()
         self.changed_notes: set[str] = set()  # addresses whose note was put or removed
+        self.sizes: dict[str, tuple[int, int]] = {}  # height, width of the box of a note put
 
     def _merged_origins(self) -> dict[str, str]:
         origins = {}
@@ -351,16 +354,22 @@ class _Sheet:
                         origins[f"{column_letter(c - 1)}{r}"] = first
         return origins
 
-    def _comments(self) -> dict[str, CommentRecord]:
-        """The sheet's legacy notes by address (records as openpyxl reads them)."""
+    def _comments(self) -> dict[str, object]:
+        """The sheet's legacy notes by address (<comment> elements of its comments part, edited in place so
+        that what we do not know, such as the xr:uid linking a note to a threaded comment, stays)."""
         targets = self.rels.targets("comments")
-        if not targets:
-            self.comments_part, self.authors = None, []
-            return {}
-        self.comments_part = targets[0][1]
-        sheet = CommentSheet.from_tree(_parse(self.book.read(self.comments_part), self.comments_part))
-        self.authors = list(sheet.authors.author)
-        return {record.ref: record for record in sheet.commentList}
+        self.comments_part = targets[0][1] if targets else None
+        if self.comments_part is None:
+            self.comments_root = etree.fromstring(f'<comments xmlns="{MAIN}"><authors/><commentList/></comments>')
+        else:
+            self.comments_root = _parse(self.book.read(self.comments_part), self.comments_part)
+        self.author_list = self.comments_root.find(f"{_M}authors")
+        self.comment_list = self.comments_root.find(f"{_M}commentList")
+        if self.author_list is None or self.comment_list is None:
+            raise Unsupported(f"{self.comments_part}: no authors or commentList")
+        threaded = self.rels.targets("threadedComment", _THREADED_REL)
+        self.threaded = {c.get("ref") for _, part in threaded for c in _parse(self.book.read(part), part)}
+        return {c.get("ref"): c for c in self.comment_list}
 
     def origin(self, address: str) -> str:
         return self.origins.get(address, address)
@@ -417,36 +426,63 @@ class _Sheet:
         return self._column_styles
 
     def author(self, name: str) -> int:
-        if name not in self.authors:
-            self.authors.append(name)
-        return self.authors.index(name)
+        names = [a.text or "" for a in self.author_list]
+        if name not in names:
+            etree.SubElement(self.author_list, f"{_M}author").text = name
+            return len(names)
+        return names.index(name)
 
     def set_comment(self, address: str, text: str, author: str, size: tuple[int, int] = (79, 144), rich: object = None) -> None:
-        """Put a note on a cell: plain `text`, or `rich` (a run-formatted <text> as openpyxl writes it)
-        when there is one; `size` is the box's height, width in pixels (openpyxl's defaults unless ours)."""
+        """Put a note on a cell: plain `text`, or `rich` (its <text> element with formatted runs, as
+        comment_text gave it) when there is one; `size` is the box's height, width in pixels."""
         text, author = _ILLEGAL.sub("", text), _ILLEGAL.sub("", author)  # not allowed in XML
-        body = Text.from_tree(fromstring(rich)) if isinstance(rich, str) and rich.startswith("<text") else Text(t=text)
-        record = CommentRecord(ref=address, authorId=self.author(author), text=body, height=size[0], width=size[1])
-        self.comments[address] = record
+        if isinstance(rich, str) and rich.startswith("<text"):
+            body = _parse(rich.encode("utf-8"), "undo sheet")
+        else:
+            body = etree.Element(f"{_M}text")
+            etree.SubElement(body, f"{_M}t").text = text
+            body[0].set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        comment = self.comments.get(address)
+        if comment is None:
+            comment = etree.Element(f"{_M}comment", ref=address)
+            later = next((c for c in self.comment_list if _position(c.get("ref")) > _position(address)), None)
+            if later is not None:
+                later.addprevious(comment)
+            else:
+                self.comment_list.append(comment)
+            self.comments[address] = comment
+        comment.set("authorId", str(self.author(author)))
+        old = comment.find(f"{_M}text")
+        if old is not None:
+            old.addprevious(body)
+            comment.remove(old)
+        else:
+            comment.insert(0, body)
+        self.sizes[address] = size
         self.changed_notes.add(address)
 
     def remove_comment(self, address: str) -> None:
-        if self.comments.pop(address, None) is not None:
+        comment = self.comments.pop(address, None)
+        if comment is not None:
+            self.comment_list.remove(comment)
             self.changed_notes.add(address)
 
     def comment_text(self, address: str) -> tuple[str, str, str | None] | None:
-        """(text, author, run-formatted text or None) of the cell's note, None when it has none."""
-        record = self.comments.get(address)
-        if record is None:
+        """(text, author, the <text> element when its runs are formatted, else None) of the cell's note;
+        None when it has none."""
+        comment = self.comments.get(address)
+        if comment is None:
             return None
-        author = self.authors[record.authorId] if 0 <= record.authorId < len(self.authors) else ""
-        rich = tostring(record.text.to_tree()).decode() if record.text.r else None
-        return record.content, author, rich if rich is None or len(rich) <= UNDO_TEXT_LIMIT else None
+        authors = [a.text or "" for a in self.author_list]
+        at = int(comment.get("authorId", "0"))
+        body = comment.find(f"{_M}text")
+        rich = etree.tostring(body, encoding="unicode") if body is not None and body.find(f"{_M}r") is not None else None
+        return _text_of(body), authors[at] if 0 <= at < len(authors) else "", rich if rich and len(rich) <= UNDO_TEXT_LIMIT else None
 
     def write_comments(self) -> None:
-        """Rewrite the comments part (openpyxl's CommentSheet) and, in the VML drawing, the boxes of the
-        notes that changed (openpyxl's shape); other boxes and shapes stay as they were.  Both parts go
-        when no note is left and nothing else is drawn."""
+        """Write the comments part and, in the VML drawing, the boxes of the notes that changed
+        (openpyxl's shape); other notes, boxes and shapes stay as they were.  Both parts go when no
+        note is left and nothing else is drawn."""
         if not self.changed_notes:
             return
         book = self.book
@@ -458,7 +494,6 @@ class _Sheet:
         else:
             vml = etree.Element("xml")
             ShapeWriter([]).add_comment_shapetype(vml)
-        records = sorted(self.comments.values(), key=_position)
         for shape in vml.findall(f"{_VML}shape"):
             if _note_address(shape) in self.changed_notes:
                 vml.remove(shape)
@@ -467,19 +502,19 @@ class _Sheet:
             ShapeWriter([]).add_comment_shapetype(types)
             vml.append(types.find(f"{_VML}shapetype"))
         number = max([1025, *(int(n) for n in _SHAPE_ID.findall(etree.tostring(vml)))])
-        for record in records:
-            if record.ref in self.changed_notes:
-                number += 1
-                row, column = _position(record)
-                shape = _shape_factory(row - 1, column - 1, record.height, record.width)
-                shape.set("id", f"_x0000_s{number}")
-                vml.append(shape)
-        if records:
+        for address in sorted(self.changed_notes & set(self.comments), key=_position):
+            number += 1
+            row, column = _position(address)
+            height, width = self.sizes[address]
+            shape = _shape_factory(row - 1, column - 1, height, width)
+            shape.set("id", f"_x0000_s{number}")
+            vml.append(shape)
+        if self.comments:
             if self.comments_part is None:
                 self.comments_part = book.new_part("xl/comments/xlplugin_comment{}.xml")
                 self.rels.add("comments", self.comments_part)
-                book.override(self.comments_part, CommentSheet.mime_type)
-            book.changed[self.comments_part] = tostring(CommentSheet(authors=AuthorList(self.authors), commentList=records).to_tree())
+                book.override(self.comments_part, _COMMENTS_TYPE)
+            book.changed[self.comments_part] = _xml(self.comments_root)
         elif self.comments_part is not None:
             book.remove(self.comments_part)
             self.rels.remove(self.comments_part)
@@ -519,8 +554,9 @@ def _note_address(shape) -> str | None:
     return f"{column_letter(int(column))}{int(row) + 1}"
 
 
-def _position(record: CommentRecord) -> tuple[int, int]:
-    match = _ADDRESS.match(record.ref or "")
+def _position(address: str | None) -> tuple[int, int]:
+    """(row, column) of an A1 address, for ordering notes; (0, 0) when it is none."""
+    match = _ADDRESS.match(address or "")
     return (int(match.group(2)), _column_number(match.group(1))) if match else (0, 0)
 
 
@@ -533,8 +569,6 @@ class _Book:
         self.changed: dict[str, object] = {}  # part → bytes or an object with .bytes()
         self.deleted: set[str] = set()
         self.selects_result = False  # 审核结果 becomes the one selected sheet
-        if any(name.startswith("xl/threadedComments/") for name in self.names):
-            raise Unsupported("threaded comments")
         main = [p for _, p in _Rels(self, "").targets("officeDocument")]
         self.workbook_part = main[0] if main else "xl/workbook.xml"
         self.workbook = _parse(self.read(self.workbook_part), self.workbook_part)
@@ -601,6 +635,10 @@ class _Book:
             cell = sheet.cell(address)
             s = int(cell.get("s", "0"))
             comment = sheet.comment_text(address)
+            if address in sheet.threaded:  # a threaded comment (Excel 365) stays as it is: the cell is only filled
+                undo.append(["cell", mark.sheet, address, styles.undo_fill(s), None, None, "kept"])
+                cell.set("s", str(styles.marked(s, mark.fill)))
+                continue
             if comment is None:
                 plain.setdefault((mark.sheet, styles.undo_fill(s)), []).append(address)
             else:
