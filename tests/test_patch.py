@@ -42,6 +42,8 @@ def marked_content(path: Path) -> dict:
             for c in row:
                 if c.value is None and not c.has_style and c.comment is None:
                     continue
+                if ws.title == UNDO_SHEET and c.column_letter in "HI":  # the package writer's extras: note runs, box
+                    continue
                 font_rgb = c.font.color.rgb[-6:] if c.font.color is not None and c.font.color.type == "rgb" else None
                 cells[c.coordinate] = (
                     c.value,
@@ -290,6 +292,22 @@ def test_libreoffice_reads_the_marks(tmp_path):
     annotate_package(converted / "标注.xlsx", again, plan_marks(validate_workbook(converted / "标注.xlsx")))
     clear_package(again, cleared_again)
     assert workbook_content(cleared_again) == workbook_content(by_package)
+    assert _unreferenced(by_package) <= _unreferenced(converted / "标注.xlsx")  # nothing of 审核结果 is left behind
+
+
+def _unreferenced(path: Path) -> set[str]:
+    """Parts of a package that no relationship points to (the content types and relationships aside)."""
+    with zipfile.ZipFile(path) as package:
+        names = set(package.namelist())
+        used = set()
+        for name in names:
+            if name.endswith(".rels"):
+                base = posixpath.dirname(posixpath.dirname(name))
+                for rel in etree.fromstring(package.read(name)):
+                    if rel.get("TargetMode") != "External":
+                        target = rel.get("Target")
+                        used.add(target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(base, target)))
+    return {n for n in names if not n.endswith(".rels") and n != "[Content_Types].xml" and n not in used}
 
 
 # corpus cases with something particular to mark: a missing table, findings without a cell,
@@ -339,7 +357,15 @@ def _note_part(path: Path, sheet: str) -> tuple[str, str]:
 def _shapes(path: Path, part: str) -> dict[str, bytes]:
     """The VML boxes of a drawing by note address (other shapes under their id)."""
     with zipfile.ZipFile(path) as package:
-        root = etree.fromstring(package.read(part))
+        return _shapes_text(package.read(part))
+
+
+def _without_id(shape: bytes) -> bytes:
+    return re.sub(rb' (?:id|o:spid)="[^"]*"', b"", shape)
+
+
+def _shapes_text(data: bytes) -> dict[str, bytes]:
+    root = etree.fromstring(data)
     shapes = {}
     for shape in root.iter("{urn:schemas-microsoft-com:vml}shape"):
         data = shape.find("{urn:schemas-microsoft-com:office:excel}ClientData")
@@ -353,24 +379,45 @@ def test_notes_that_do_not_change_keep_their_box_and_a_restored_note_its_formatt
     source = _broken(tmp_path / "单位.xlsx")  # 张会计's note on 表五 C10, which gets marked
     book = openpyxl.load_workbook(source)
     book[T5]["A30"].comment = Comment("不相干的批注", "李四", height=200, width=300)  # not marked
+    book[T1]["B14"].comment = Comment("第一行\r\n第二行", "李四")  # marked; its line break is CR LF
     book.save(source)
     comments, drawing = _note_part(source, T5)
     rich = b"<text><r><rPr><b/></rPr><t>\xe5\xbc\xa0\xe4\xbc\x9a\xe8\xae\xa1:</t></r><r><t>\xe8\xaf\xb7\xe8\xb4\xa2\xe5\x8a\xa1\xe7\xa7\x91\xe6\xa0\xb8\xe5\xaf\xb9</t></r></text>"
     _rewrite(source, comments, lambda xml: re.sub(rb"<text>.*?</text>", lambda m: rich if "请财务科核对".encode() in m.group(0) else m.group(0), xml, flags=re.S))
-    before = _shapes(source, drawing)
+    button = (  # a form button whose two-line caption Excel writes with an unclosed <br>
+        '<v:shape xmlns:v="urn:schemas-microsoft-com:vml" xmlns:x="urn:schemas-microsoft-com:office:excel" id="_x0000_s1100" '
+        'type="#_x0000_t201" style="position:absolute;width:60pt;height:20pt"><v:textbox>'
+        '<div><font face="Calibri">核对<br>按钮</font></div></v:textbox><x:ClientData ObjectType="Button">'
+        "<x:Anchor>9, 0, 1, 0, 10, 0, 2, 0</x:Anchor></x:ClientData></v:shape></xml>"
+    )
+    _rewrite(source, drawing, lambda vml: vml.replace(b"</xml>", button.encode("utf-8")))
+    with zipfile.ZipFile(source) as package:
+        before = _shapes_text(package.read(drawing).replace(b"<br>", b"<br/>"))
     marked, cleared = tmp_path / "标注.xlsx", tmp_path / "清除.xlsx"
     annotate_package(source, marked, plan_marks(validate_workbook(source)))
     after = _shapes(marked, _note_part(marked, T5)[1])
-    assert after["A30"] == before["A30"] and after["C10"] != before["C10"]
+    assert after["A30"] == before["A30"] and after["C10"] != before["C10"] and "_x0000_s1100" in after
+    with zipfile.ZipFile(marked) as package:
+        refs = [c.get("ref") for c in etree.fromstring(package.read(_note_part(marked, T5)[0])).iter(f"{MAIN}comment")]
+    positions = [(int(re.sub(r"[A-Z]", "", r)), openpyxl.utils.column_index_from_string(re.sub(r"\d", "", r))) for r in refs]
+    assert positions == sorted(positions) and len(refs) > 2
     with zipfile.ZipFile(marked) as package:
         ids = re.findall(rb'id="(_x0000_s\d+)"', package.read(_note_part(marked, T5)[1]))
     assert len(ids) == len(set(ids)) == len(after)
     clear_package(marked, cleared)
     with zipfile.ZipFile(cleared) as package:
         assert re.search(rb'<r><rPr><b(?: val="1")?/></rPr><t>[^<]*:</t></r>', package.read(_note_part(cleared, T5)[0]))  # 张会计's bold name
-    assert _shapes(cleared, _note_part(cleared, T5)[1])["A30"] == before["A30"]
+    twice, cleared_twice = tmp_path / "两次.xlsx", tmp_path / "两次清除.xlsx"
+    annotate_package(marked, twice, plan_marks(validate_workbook(source)))
+    assert b"width:420px" in _shapes(twice, _note_part(twice, T5)[1])["C10"]  # our box, not the user's
+    clear_package(twice, cleared_twice)
+    assert _without_id(_shapes(cleared_twice, _note_part(cleared_twice, T5)[1])["C10"]) == _without_id(before["C10"])
+    restored = _shapes(cleared, _note_part(cleared, T5)[1])
+    assert restored["A30"] == before["A30"] and "_x0000_s1100" in restored
+    assert _without_id(restored["C10"]) == _without_id(before["C10"])  # the user's box (size, place) is back
     again = openpyxl.load_workbook(cleared)
     assert again[T5]["C10"].comment.text == "张会计:请财务科核对" and again[T5]["A30"].comment.text == "不相干的批注"
+    assert again[T1]["B14"].comment.text == openpyxl.load_workbook(source)[T1]["B14"].comment.text
 
 
 def test_a_blank_cell_keeps_its_column_format_and_marking_again_does_not_grow_the_styles(tmp_path):

@@ -65,6 +65,7 @@ _WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.w
 _VML_TYPE = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 _VML = "{urn:schemas-microsoft-com:vml}"
 _EXCEL = "{urn:schemas-microsoft-com:office:excel}"
+_UNCLOSED_BR = re.compile(rb"<br\s*>")
 _SHAPE_ID = re.compile(rb'id="_x0000_s(\d+)"')
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
 _ADDRESS = re.compile(r"^([A-Z]{1,3})([1-9][0-9]*)$")
@@ -166,6 +167,10 @@ class _Rels:
         """(id, package path) of each relationship of this type."""
         wanted = full_type or _REL + kind
         return [(r.get("Id"), _resolve(self.part, r.get("Target"))) for r in self.root if r.get("Type") == wanted and r.get("TargetMode") != "External"]
+
+    def targets_all(self) -> list[str]:
+        """Package path of every internal relationship target."""
+        return [_resolve(self.part, r.get("Target", "")) for r in self.root if r.get("TargetMode") != "External"]
 
     def add(self, kind: str, part: str) -> str:
         taken = {r.get("Id") for r in self.root}
@@ -337,6 +342,7 @@ class _Sheet:
         self.comments = self._comments()
         self.changed_notes: set[str] = set()  # addresses whose note was put or removed
         self.sizes: dict[str, tuple[int, int]] = {}  # height, width of the box of a note put
+        self.boxes: dict[str, str] = {}  # VML box of a note put back by clear, as it was before the marks
 
     def _merged_origins(self) -> dict[str, str]:
         origins = {}
@@ -368,7 +374,7 @@ class _Sheet:
         if self.author_list is None or self.comment_list is None:
             raise Unsupported(f"{self.comments_part}: no authors or commentList")
         threaded = self.rels.targets("threadedComment", _THREADED_REL)
-        self.threaded = {c.get("ref") for _, part in threaded for c in _parse(self.book.read(part), part)}
+        self.threaded = {c.get("ref") for _, part in threaded if self.book.read(part) is not None for c in _parse(self.book.read(part), part)}
         return {c.get("ref"): c for c in self.comment_list}
 
     def origin(self, address: str) -> str:
@@ -432,24 +438,21 @@ class _Sheet:
             return len(names)
         return names.index(name)
 
-    def set_comment(self, address: str, text: str, author: str, size: tuple[int, int] = (79, 144), rich: object = None) -> None:
+    def set_comment(
+        self, address: str, text: str, author: str, size: tuple[int, int] = (79, 144), rich: object = None, box: object = None
+    ) -> None:
         """Put a note on a cell: plain `text`, or `rich` (its <text> element with formatted runs, as
-        comment_text gave it) when there is one; `size` is the box's height, width in pixels."""
+        comment_text gave it) when there is one; `size` is the box's height, width in pixels, unless
+        `box` (the VML box it had, as note_box gave it) is there to put back."""
         text, author = _ILLEGAL.sub("", text), _ILLEGAL.sub("", author)  # not allowed in XML
-        if isinstance(rich, str) and rich.startswith("<text"):
-            body = _parse(rich.encode("utf-8"), "undo sheet")
-        else:
+        body = _parse(rich.encode("utf-8"), "undo sheet") if isinstance(rich, str) and rich.startswith("<") else None
+        if body is None or body.tag != f"{_M}text":
             body = etree.Element(f"{_M}text")
             etree.SubElement(body, f"{_M}t").text = text
             body[0].set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
         comment = self.comments.get(address)
-        if comment is None:
-            comment = etree.Element(f"{_M}comment", ref=address)
-            later = next((c for c in self.comment_list if _position(c.get("ref")) > _position(address)), None)
-            if later is not None:
-                later.addprevious(comment)
-            else:
-                self.comment_list.append(comment)
+        if comment is None:  # in row order when written
+            comment = etree.SubElement(self.comment_list, f"{_M}comment", ref=address)
             self.comments[address] = comment
         comment.set("authorId", str(self.author(author)))
         old = comment.find(f"{_M}text")
@@ -459,6 +462,10 @@ class _Sheet:
         else:
             comment.insert(0, body)
         self.sizes[address] = size
+        if isinstance(box, str) and box.startswith("<"):
+            self.boxes[address] = box
+        else:
+            self.boxes.pop(address, None)
         self.changed_notes.add(address)
 
     def remove_comment(self, address: str) -> None:
@@ -479,6 +486,28 @@ class _Sheet:
         rich = etree.tostring(body, encoding="unicode") if body is not None and body.find(f"{_M}r") is not None else None
         return _text_of(body), authors[at] if 0 <= at < len(authors) else "", rich if rich and len(rich) <= UNDO_TEXT_LIMIT else None
 
+    def drawing(self):
+        """(legacyDrawing element, VML part, parsed VML) of the sheet, None where it has none."""
+        if not hasattr(self, "_drawing"):
+            legacy = self.root.find(f"{_M}legacyDrawing")
+            drawing = vml = None
+            if legacy is not None:
+                drawing = next((p for i, p in self.rels.targets("vmlDrawing") if i == legacy.get(f"{_R}id")), None)
+                data = self.book.read(drawing) if drawing else None
+                # Excel leaves <br> unclosed in the caption of a form button
+                vml = _parse(_UNCLOSED_BR.sub(b"<br/>", data) if data is not None else None, f"{self.part}: legacyDrawing")
+            self._drawing = (legacy, drawing, vml)
+        return self._drawing
+
+    def note_box(self, address: str) -> str | None:
+        """The VML box of the cell's note, as text (what the undo sheet keeps), None when it has none."""
+        if address in self.boxes:  # put back by clear in this run, not yet drawn
+            return self.boxes[address]
+        vml = self.drawing()[2]
+        box = next((shape for shape in vml.iterfind(f"{_VML}shape") if _note_address(shape) == address), None) if vml is not None else None
+        text = etree.tostring(box, encoding="unicode") if box is not None else None
+        return text if text and len(text) <= UNDO_TEXT_LIMIT else None
+
     def write_comments(self) -> None:
         """Write the comments part and, in the VML drawing, the boxes of the notes that changed
         (openpyxl's shape); other notes, boxes and shapes stay as they were.  Both parts go when no
@@ -486,12 +515,8 @@ class _Sheet:
         if not self.changed_notes:
             return
         book = self.book
-        legacy = self.root.find(f"{_M}legacyDrawing")
-        drawing = None
-        if legacy is not None:
-            drawing = next((p for i, p in self.rels.targets("vmlDrawing") if i == legacy.get(f"{_R}id")), None)
-            vml = _parse(book.read(drawing) if drawing else None, f"{self.part}: legacyDrawing")
-        else:
+        legacy, drawing, vml = self.drawing()
+        if vml is None:
             vml = etree.Element("xml")
             ShapeWriter([]).add_comment_shapetype(vml)
         for shape in vml.findall(f"{_VML}shape"):
@@ -505,10 +530,17 @@ class _Sheet:
         for address in sorted(self.changed_notes & set(self.comments), key=_position):
             number += 1
             row, column = _position(address)
-            height, width = self.sizes[address]
-            shape = _shape_factory(row - 1, column - 1, height, width)
+            kept = self.boxes.get(address)  # the box a restored note had before it was marked
+            if kept is not None:
+                shape = _parse(kept.encode("utf-8"), "undo sheet")
+                for attribute in ("id", "{urn:schemas-microsoft-com:office:office}spid"):
+                    shape.attrib.pop(attribute, None)
+            else:
+                height, width = self.sizes[address]
+                shape = _shape_factory(row - 1, column - 1, height, width)
             shape.set("id", f"_x0000_s{number}")
             vml.append(shape)
+        self.comment_list[:] = sorted(self.comment_list, key=lambda c: _position(c.get("ref")))
         if self.comments:
             if self.comments_part is None:
                 self.comments_part = book.new_part("xl/comments/xlplugin_comment{}.xml")
@@ -642,7 +674,7 @@ class _Book:
             if comment is None:
                 plain.setdefault((mark.sheet, styles.undo_fill(s)), []).append(address)
             else:
-                undo.append(["cell", mark.sheet, address, styles.undo_fill(s), comment[0], comment[1], None, comment[2]])
+                undo.append(["cell", mark.sheet, address, styles.undo_fill(s), comment[0], comment[1], None, comment[2], sheet.note_box(address)])
             cell.set("s", str(styles.marked(s, mark.fill)))
             if mark.note:
                 text = mark.note if comment is None else f"{mark.note}\n\n{USER_NOTE_HEADER}\n{comment[0]}"
@@ -660,7 +692,7 @@ class _Book:
             return
         active = None
         for values in self._values(UNDO_SHEET):
-            row = (*values, None, None, None, None, None, None, None)  # trailing blanks are not stored
+            row = (*values, None, None, None, None, None, None, None, None, None)  # trailing blanks are not stored
             kind = row[0]
             if kind == "active" and isinstance(row[1], (int, float)):
                 active = int(row[1])
@@ -676,7 +708,7 @@ class _Book:
                     current = sheet.comment_text(address)
                     later = user_note(current[0]) if current else ""  # a note the user wrote after the marks: keep it
                     if row[4] is not None:
-                        sheet.set_comment(address, str(row[4]), str(row[5] or ""), rich=row[7])
+                        sheet.set_comment(address, str(row[4]), str(row[5] or ""), rich=row[7], box=row[8])
                     elif later:
                         sheet.set_comment(address, later, "")
                     else:
@@ -729,9 +761,15 @@ class _Book:
         part = self.sheet_parts.pop(name)
         self.sheet_list.remove(element)
         if part is not None:
+            own = _Rels(self, part).targets_all() if self.read(_rels_part(part)) is not None else []
             self.remove(part)
             self.remove(_rels_part(part))
             self.rels.remove(part)
+            used = self._referenced()
+            for target in own:  # what only this sheet used (a drawing another program gave 审核结果)
+                if target not in used:
+                    self.remove(target)
+                    self.remove(_rels_part(target))
         names = self.workbook.find(f"{_M}definedNames")
         for defined in list(names) if names is not None else []:
             local = defined.get("localSheetId")
@@ -746,6 +784,17 @@ class _Book:
                 at = int(view.get(attribute, "0"))
                 at = at - 1 if at > index else at  # the sheets after it moved one place to the left
                 view.set(attribute, str(min(at, max(len(self.sheet_list) - 1, 0))))
+
+    def _referenced(self) -> set[str]:
+        """Every part some relationship of the package still points to."""
+        used = set()
+        for name in (self.names | set(self.changed)) - self.deleted:
+            if name.endswith(".rels"):
+                source = posixpath.dirname(posixpath.dirname(name))
+                base = posixpath.join(source, posixpath.basename(name)[: -len(".rels")])
+                rels = self.changed.get(name)
+                used.update(rels.targets_all() if isinstance(rels, _Rels) else _Rels(self, base if base != ".rels" else "").targets_all())
+        return used
 
     def remove(self, part: str) -> None:
         """Leave `part` out of the package (and out of [Content_Types].xml)."""
@@ -853,7 +902,7 @@ def _xml(root) -> bytes:
 
 def _escape(text: str) -> str:
     text = _ILLEGAL.sub("", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("\r", "&#13;")
 
 
 def _cell_xml(address: str, value: object, style: int | None) -> str:
