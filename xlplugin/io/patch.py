@@ -226,6 +226,7 @@ class _Styles:
         self._marked: dict[tuple[int, str], int] = {}
         self._named: dict[str, int] = {}
         self._undo_fills: dict[int, str] = {}
+        self._restored: dict[tuple[int, str], int] = {}
 
     def _format(self, s: int):
         return self.xfs[s] if 0 <= s < len(self.xfs) else self.xfs[0]
@@ -255,8 +256,11 @@ class _Styles:
 
     def restored(self, s: int, stored: object) -> int:
         """The cell format `s` with the fill an undo row recorded: the original format where there is one."""
-        wanted = tostring(stored_fill(stored).to_tree()).decode()
-        return self._with_fill(s, etree.fromstring(f'<fills xmlns="{MAIN}">{wanted}</fills>')[0])
+        key = (s, str(stored))
+        if key not in self._restored:
+            wanted = tostring(stored_fill(stored).to_tree()).decode()
+            self._restored[key] = self._with_fill(s, etree.fromstring(f'<fills xmlns="{MAIN}">{wanted}</fills>')[0])
+        return self._restored[key]
 
     def named(self, name: str) -> int:
         """A cell format of the 审核结果 sheet: title, header, number, message, link."""
