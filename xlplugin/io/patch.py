@@ -345,6 +345,7 @@ class _Sheet:
         self.rels = _Rels(book, part)
         self.comments = self._comments()
         self.changed_notes: set[str] = set()  # addresses whose note was put or removed
+        self.created: list[str] = []  # cells that were not in the sheet's XML before they were marked
         self.sizes: dict[str, tuple[int, int]] = {}  # height, width of the box of a note put
         self.boxes: dict[str, str] = {}  # VML box of a note put back by clear, as it was before the marks
 
@@ -412,6 +413,7 @@ class _Sheet:
         element = cells.get(address)
         if element is None:
             element = etree.Element(f"{_M}c", r=address)
+            self.created.append(address)
             column = _column_number(match.group(1))
             style = row.get("s") if row.get("customFormat") in ("1", "true") else self.column_styles().get(column)
             if style not in (None, "0"):
@@ -424,6 +426,20 @@ class _Sheet:
             cells[address] = element
             row.attrib.pop("spans", None)  # a hint that no longer holds; it is optional
         return element
+
+    def drop_if_empty(self, address: str) -> None:
+        """Remove a cell the marks created, unless it has a value now; and its row, if nothing else is in it."""
+        match = _ADDRESS.match(address)
+        row = self.rows.get(int(match.group(2))) if match else None
+        element = next((c for c in row if c.get("r") == address), None) if row is not None else None
+        if element is None or len(element) or element.get("t"):
+            return
+        row.remove(element)
+        self.cells.get(int(match.group(2)), {}).pop(address, None)
+        if not len(row) and set(row.attrib) <= {"r", "spans"}:
+            self.data.remove(row)
+            del self.rows[int(match.group(2))]
+            self.row_numbers.remove(int(match.group(2)))
 
     def column_styles(self) -> dict[int, str]:
         """Column number → the cell format <cols> gives its blank cells."""
@@ -686,6 +702,9 @@ class _Book:
         for (sheet_name, fill), cells in plain.items():
             for run in undo_runs(cells, UNDO_TEXT_LIMIT):
                 undo.append(["cells", sheet_name, " ".join(run), fill])
+        for sheet in self.sheets.values():  # removed again on clear, so that the used range is as it was
+            for run in undo_runs(sheet.created, UNDO_TEXT_LIMIT):
+                undo.append(["created", sheet.name, " ".join(run)])
         self._add_sheets(plan, undo)
 
     def clear(self) -> None:
@@ -717,6 +736,10 @@ class _Book:
                         sheet.set_comment(address, later, "")
                     else:
                         sheet.remove_comment(address)
+            elif kind == "created" and row[1] in self.sheet_parts:
+                sheet = self.sheet(row[1])
+                for address in str(row[2]).split() if sheet is not None else []:
+                    sheet.drop_if_empty(address)
         self._remove_sheet(UNDO_SHEET)
         if RESULT_SHEET in self.sheet_parts:
             self._remove_sheet(RESULT_SHEET)
