@@ -260,6 +260,9 @@ def test_a_marked_workbook_with_a_chart_is_marked_again_and_cleared_with_the_cha
         assert package.read("xl/charts/chart1.xml") == original.read("xl/charts/chart1.xml")
         names = set(package.namelist())
         assert not any("xlplugin" in name for name in names)  # our sheets and our notes' parts are gone
+        assert names <= set(original.namelist())  # nothing added stays behind (no empty relationships part)
+        comments = _note_part(cleared, T5)[0]
+        assert b"xlplugin" not in package.read(comments) and package.read(comments).count(b"<author>") == 1
         assert b"xlplugin" not in package.read("[Content_Types].xml")
 
 

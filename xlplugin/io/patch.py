@@ -561,6 +561,9 @@ class _Sheet:
             shape.set("id", f"_x0000_s{number}")
             vml.append(shape)
         self.comment_list[:] = sorted(self.comment_list, key=lambda c: _position(c.get("ref")))
+        authors = list(self.author_list)
+        if authors and authors[-1].text == NOTE_AUTHOR and all(c.get("authorId") != str(len(authors) - 1) for c in self.comment_list):
+            self.author_list.remove(authors[-1])  # ours, added last, and no note of ours is left
         if self.comments:
             if self.comments_part is None:
                 self.comments_part = book.new_part("xl/comments/xlplugin_comment{}.xml")
@@ -876,6 +879,9 @@ class _Book:
     def write(self, target: Path) -> None:
         for sheet in self.sheets.values():
             sheet.write_comments()
+        for part, content in list(self.changed.items()):
+            if isinstance(content, _Rels) and not len(content.root):
+                self.remove(part)  # no relationship left: the part says nothing
         parts = {self.workbook_part: _xml(self.workbook), "[Content_Types].xml": _xml(self.types)}
         for part, content in self.changed.items():
             if part not in parts:
