@@ -13,8 +13,9 @@ Every other part (charts, pictures, form controls, pivot caches, VBA …) is cop
 is, so nothing is lost, and the copy takes a fraction of openpyxl's load + save.
 
 Clearing reads the undo sheet (inline or shared strings, so a copy saved again by Excel,
-WPS or LibreOffice clears too), puts back each cell's fill and note, and removes our two
-sheets and any notes part left empty; annotating a marked workbook clears it first.
+WPS or LibreOffice clears too), puts back each cell's fill and note (with its formatted
+runs and its own box), removes the cells the marks created, our two sheets and any notes
+part left empty; annotating a marked workbook clears it first.
 The undo sheet has the same rows as the openpyxl writer's (annotate.py), so either
 path reads the other's.  What this writer does not handle raises `Unsupported`, and
 annotate.py falls back to openpyxl: rows or cells without an address, strict OOXML, XML
