@@ -21,6 +21,7 @@ FILLS = {ERROR: "FFC7CE", WARNING: "FFEB9C"}
 RELATED_FILLS = {ERROR: "FDE9EC", WARNING: "FFF6D9"}  # lighter: the other side of a broken equation
 COLUMNS = ["序号", "级别", "规则", "表", "单元格", "说明", "期望值", "实际值", "差额"]
 LINK_COLUMN = COLUMNS.index("单元格")
+MESSAGE_COLUMN = COLUMNS.index("说明")  # wraps on the 审核结果 sheet
 RESULT_WIDTHS = [6, 12, 7, 30, 34, 90, 14, 14, 12]  # of COLUMNS on the 审核结果 sheet
 UNDO_TEXT_LIMIT = 30_000  # characters of cell addresses per undo cell (Excel keeps 32,767 per cell)
 

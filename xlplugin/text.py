@@ -115,6 +115,22 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def column_index(letters: str) -> int:
+    """Excel letters → 0-based column index (A → 0): the inverse of column_letter."""
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
+def covered_cells(r0: int, c0: int, r1: int, c1: int) -> list[tuple[int, int]]:
+    """(row, col) of the cells a merged range covers but its top-left one (which holds the value);
+    none for a range of over 10,000 cells (a whole column or sheet merged, never a table's)."""
+    if (r1 - r0 + 1) * (c1 - c0 + 1) > 10_000:
+        return []
+    return [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1) if (r, c) != (r0, c0)]
+
+
 def a1(row: int, col: int) -> str:
     """0-based (row, col) → A1 address."""
     return f"{column_letter(col)}{row + 1}"

@@ -33,6 +33,7 @@ from openpyxl.xml.functions import tostring
 from ..marks import (
     COLUMNS,
     LINK_COLUMN,
+    MESSAGE_COLUMN,
     NOTE_AUTHOR,
     RESULT_SHEET,
     RESULT_WIDTHS,
@@ -43,7 +44,7 @@ from ..marks import (
     undo_runs,
     user_note,
 )
-from ..text import column_letter
+from ..text import column_letter, covered_cells
 from .patch import Unsupported, annotate_package, clear_package, stored_fill
 
 # Parts of a package that openpyxl does not carry over when it saves a workbook.
@@ -241,11 +242,8 @@ def _merged_origins(sheet) -> dict[str, tuple[int, int]]:
     """A1 of every cell inside a merged range (but its top-left) → (row, col) of the top-left cell."""
     origins = {}
     for merged in sheet.merged_cells.ranges:
-        if merged.size["rows"] * merged.size["columns"] > 10_000:
-            continue
-        for row, col in merged.cells:
-            if (row, col) != (merged.min_row, merged.min_col):
-                origins[f"{column_letter(col - 1)}{row}"] = (merged.min_row, merged.min_col)
+        for row, col in covered_cells(merged.min_row, merged.min_col, merged.max_row, merged.max_col):
+            origins[f"{column_letter(col - 1)}{row}"] = (merged.min_row, merged.min_col)
     return origins
 
 
@@ -285,7 +283,7 @@ def _write_result_sheet(book: Workbook, plan: MarkPlan) -> None:
             cell = sheet.cell(r, c, value)
             if isinstance(value, float):
                 styled(cell, "number", number_format="#,##0.00")
-            elif c == 6 and offset:  # the message column wraps
+            elif c == MESSAGE_COLUMN + 1 and offset:  # the message column wraps
                 styled(cell, "message", alignment=WRAP)
         if row.link:
             link = sheet.cell(r, LINK_COLUMN + 1)

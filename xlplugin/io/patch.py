@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import copy
 import posixpath
 import re
 import zipfile
@@ -39,6 +40,7 @@ from openpyxl.xml.functions import fromstring, tostring
 from ..marks import (
     COLUMNS,
     LINK_COLUMN,
+    MESSAGE_COLUMN,
     NOTE_AUTHOR,
     RESULT_SHEET,
     RESULT_WIDTHS,
@@ -51,7 +53,7 @@ from ..marks import (
     undo_runs,
     user_note,
 )
-from ..text import column_letter
+from ..text import column_index, column_letter, covered_cells
 from .files import atomic_target
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -145,13 +147,6 @@ def _resolve(base_part: str, target: str) -> str:
 def _rels_part(part: str) -> str:
     folder, name = posixpath.split(part)
     return posixpath.join(folder, "_rels", f"{name}.rels")
-
-
-def _column_number(letters: str) -> int:
-    number = 0
-    for char in letters:
-        number = number * 26 + ord(char) - 64
-    return number
 
 
 class _Rels:
@@ -318,7 +313,7 @@ def _xf_key(xf) -> bytes:
 
 
 def _copy(element):
-    return etree.fromstring(etree.tostring(element))
+    return copy.deepcopy(element)
 
 
 class _Sheet:
@@ -357,13 +352,8 @@ class _Sheet:
             a, b = _ADDRESS.match(first), _ADDRESS.match(last or first)
             if not a or not b:
                 continue
-            c0, r0, c1, r1 = _column_number(a.group(1)), int(a.group(2)), _column_number(b.group(1)), int(b.group(2))
-            if (r1 - r0 + 1) * (c1 - c0 + 1) > 10_000:
-                continue
-            for r in range(r0, r1 + 1):
-                for c in range(c0, c1 + 1):
-                    if (r, c) != (r0, c0):
-                        origins[f"{column_letter(c - 1)}{r}"] = first
+            for r, c in covered_cells(int(a.group(2)), column_index(a.group(1)), int(b.group(2)), column_index(b.group(1))):
+                origins[f"{column_letter(c)}{r}"] = first
         return origins
 
     def _comments(self) -> dict[str, object]:
@@ -379,8 +369,11 @@ class _Sheet:
         self.comment_list = self.comments_root.find(f"{_M}commentList")
         if self.author_list is None or self.comment_list is None:
             raise Unsupported(f"{self.comments_part}: no authors or commentList")
-        threaded = self.rels.targets("threadedComment", _THREADED_REL)
-        self.threaded = {c.get("ref") for _, part in threaded if self.book.read(part) is not None for c in _parse(self.book.read(part), part)}
+        self.threaded = set()  # cells with an Excel 365 threaded comment
+        for _, part in self.rels.targets("threadedComment", _THREADED_REL):
+            data = self.book.read(part)
+            if data is not None:
+                self.threaded.update(c.get("ref") for c in _parse(data, part))
         return {c.get("ref"): c for c in self.comment_list}
 
     def origin(self, address: str) -> str:
@@ -415,11 +408,11 @@ class _Sheet:
         if element is None:
             element = etree.Element(f"{_M}c", r=address)
             self.created.append(address)
-            column = _column_number(match.group(1))
+            column = column_index(match.group(1))
             style = row.get("s") if row.get("customFormat") in ("1", "true") else self.column_styles().get(column)
             if style not in (None, "0"):
                 element.set("s", style)
-            following = next((c for c in row if _column_number(_ADDRESS.match(c.get("r")).group(1)) > column), None)
+            following = next((c for c in row if column_index(_ADDRESS.match(c.get("r")).group(1)) > column), None)
             if following is not None:
                 following.addprevious(element)
             else:
@@ -443,13 +436,13 @@ class _Sheet:
             self.row_numbers.remove(int(match.group(2)))
 
     def column_styles(self) -> dict[int, str]:
-        """Column number → the cell format <cols> gives its blank cells."""
+        """0-based column → the cell format <cols> gives its blank cells."""
         if not hasattr(self, "_column_styles"):
             self._column_styles = {}
             for col in self.root.iterfind(f"{_M}cols/{_M}col"):
                 if col.get("style") not in (None, "0") and int(col.get("max", "0")) - int(col.get("min", "0")) < 16_384:
-                    for number in range(int(col.get("min")), int(col.get("max")) + 1):
-                        self._column_styles[number] = col.get("style")
+                    for number in range(int(col.get("min")), int(col.get("max")) + 1):  # 1-based in <col>
+                        self._column_styles[number - 1] = col.get("style")
         return self._column_styles
 
     def author(self, name: str) -> int:
@@ -558,7 +551,7 @@ class _Sheet:
                     shape.attrib.pop(attribute, None)
             else:
                 height, width = self.sizes[address]
-                shape = _shape_factory(row - 1, column - 1, height, width)
+                shape = _shape_factory(row - 1, column, height, width)
             shape.set("id", f"_x0000_s{number}")
             vml.append(shape)
         self.comment_list[:] = sorted(self.comment_list, key=lambda c: _position(c.get("ref")))
@@ -584,11 +577,7 @@ class _Sheet:
             drawing = book.new_part("xl/drawings/xlplugin_vmlDrawing{}.vml")
             legacy = etree.Element(f"{_M}legacyDrawing")
             legacy.set(f"{_R}id", self.rels.add("vmlDrawing", drawing))
-            after = next((child for child in self.root if child.tag in _AFTER_LEGACY_DRAWING), None)
-            if after is not None:
-                after.addprevious(legacy)
-            else:
-                self.root.append(legacy)
+            _insert_before(self.root, legacy, _AFTER_LEGACY_DRAWING)
             book.default("vml", _VML_TYPE)
         book.changed[drawing] = etree.tostring(vml)
 
@@ -597,6 +586,15 @@ class _Sheet:
             for view in self.root.iterfind(f"{_M}sheetViews/{_M}sheetView"):
                 view.attrib.pop("tabSelected", None)  # 审核结果 is the one selected sheet
         return _xml(self.root)
+
+
+def _insert_before(parent, element, later: set[str]) -> None:
+    """Put `element` into `parent` before the first child the schema orders after it (`later` tags)."""
+    after = next((child for child in parent if child.tag in later), None)
+    if after is not None:
+        after.addprevious(element)
+    else:
+        parent.append(element)
 
 
 def _note_address(shape) -> str | None:
@@ -611,9 +609,9 @@ def _note_address(shape) -> str | None:
 
 
 def _position(address: str | None) -> tuple[int, int]:
-    """(row, column) of an A1 address, for ordering notes; (0, 0) when it is none."""
+    """(row, 0-based column) of an A1 address, for ordering notes; (0, -1) when it is none."""
     match = _ADDRESS.match(address or "")
-    return (int(match.group(2)), _column_number(match.group(1))) if match else (0, 0)
+    return (int(match.group(2)), column_index(match.group(1))) if match else (0, -1)
 
 
 class _Book:
@@ -691,16 +689,15 @@ class _Book:
             cell = sheet.cell(address)
             s = int(cell.get("s", "0"))
             comment = sheet.comment_text(address)
-            if address in sheet.threaded:  # a threaded comment (Excel 365) stays as it is: the cell is only filled
+            threaded = address in sheet.threaded  # an Excel 365 threaded comment stays as it is: the cell is only filled
+            if threaded:
                 undo.append(["cell", mark.sheet, address, styles.undo_fill(s), None, None, "kept"])
-                cell.set("s", str(styles.marked(s, mark.fill)))
-                continue
-            if comment is None:
+            elif comment is None:
                 plain.setdefault((mark.sheet, styles.undo_fill(s)), []).append(address)
             else:
                 undo.append(["cell", mark.sheet, address, styles.undo_fill(s), comment[0], comment[1], None, comment[2], sheet.note_box(address)])
             cell.set("s", str(styles.marked(s, mark.fill)))
-            if mark.note:
+            if mark.note and not threaded:
                 text = mark.note if comment is None else f"{mark.note}\n\n{USER_NOTE_HEADER}\n{comment[0]}"
                 sheet.set_comment(address, text, NOTE_AUTHOR, (220, 420))
         for (sheet_name, fill), cells in plain.items():
@@ -774,7 +771,7 @@ class _Book:
                 match = _ADDRESS.match(c.get("r") or "")
                 if match is None:
                     raise Unsupported(f"{part}: a cell without an address")
-                values[_column_number(match.group(1)) - 1] = _cell_value(c, shared)
+                values[column_index(match.group(1))] = _cell_value(c, shared)
             rows.append(tuple(values.get(i) for i in range(max(values, default=-1) + 1)))
         return rows
 
@@ -821,10 +818,11 @@ class _Book:
         used = set()
         for name in (self.names | set(self.changed)) - self.deleted:
             if name.endswith(".rels"):
-                source = posixpath.dirname(posixpath.dirname(name))
-                base = posixpath.join(source, posixpath.basename(name)[: -len(".rels")])
                 rels = self.changed.get(name)
-                used.update(rels.targets_all() if isinstance(rels, _Rels) else _Rels(self, base if base != ".rels" else "").targets_all())
+                if not isinstance(rels, _Rels):  # the part a relationships file belongs to: the inverse of _rels_part
+                    folder = posixpath.dirname(posixpath.dirname(name))
+                    rels = _Rels(self, posixpath.join(folder, posixpath.basename(name)[: -len(".rels")]))
+                used.update(rels.targets_all())
         return used
 
     def remove(self, part: str) -> None:
@@ -853,11 +851,7 @@ class _Book:
         names = self.workbook.find(f"{_M}definedNames")
         if names is None:
             names = etree.Element(f"{_M}definedNames")
-            after = next((child for child in self.workbook if child.tag in _AFTER_DEFINED_NAMES), None)
-            if after is not None:
-                after.addprevious(names)
-            else:
-                self.workbook.append(names)
+            _insert_before(self.workbook, names, _AFTER_DEFINED_NAMES)
         for name in names:  # every sheet moved one place to the right
             if name.get("localSheetId") is not None:
                 name.set("localSheetId", str(int(name.get("localSheetId")) + 1))
@@ -983,7 +977,7 @@ def _result_sheet(plan: MarkPlan, styles: _Styles) -> bytes:
                 columns[c] = styles.named("header")
             elif isinstance(value, float):
                 columns[c] = styles.named("number")
-            elif c == 5:  # the message column wraps
+            elif c == MESSAGE_COLUMN:  # the message column wraps
                 columns[c] = styles.named("message")
         if row.link:
             columns[LINK_COLUMN] = styles.named("link")
@@ -998,7 +992,7 @@ def _result_sheet(plan: MarkPlan, styles: _Styles) -> bytes:
         f'<pane ySplit="{header}" topLeftCell="A{header + 1}" activePane="bottomLeft" state="frozen"/>'
         f'<selection pane="bottomLeft" activeCell="A1" sqref="A1"/></sheetView></sheetViews>'
         '<sheetFormatPr defaultRowHeight="15"/><cols>'
-        + "".join(f'<col min="{c + 1}" max="{c + 1}" width="{RESULT_WIDTHS[c]}" customWidth="1"/>' for c, name in enumerate(COLUMNS))
+        + "".join(f'<col min="{c + 1}" max="{c + 1}" width="{width}" customWidth="1"/>' for c, width in enumerate(RESULT_WIDTHS))
         + "</cols>"
     )
     after = f'<autoFilter ref="A{header}:{width}{last}"/>'

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from defusedxml import DefusedXmlException, ElementTree
 
 from ..model import Sheet
+from ..text import column_index
 
 READERS = ("calamine", "openpyxl")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -139,7 +140,7 @@ def _uncached_formulas(package: zipfile.ZipFile) -> dict[str, set[tuple[int, int
             continue
         for letters, number, body in _CELL.findall(xml):
             if body and b"<f" in body and not _VALUE.search(body):
-                found.setdefault(name, set()).add((int(number) - 1, _column_index(letters.decode())))
+                found.setdefault(name, set()).add((int(number) - 1, column_index(letters.decode())))
     return found
 
 
@@ -157,9 +158,3 @@ def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
             parts[sheet.get("name")] = str(PurePosixPath("xl") / target)
     return parts
 
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for char in letters:
-        index = index * 26 + ord(char) - 64
-    return index - 1

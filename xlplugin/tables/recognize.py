@@ -26,7 +26,7 @@ from typing import Any
 
 from ..model import Block, Inspection, Problem, RecognizedTable, Row, Sheet
 from ..specs import BlockSpec, TableSpec, YearSpec
-from ..text import NotANumber, a1, column_letter, is_code, normalize_label, parse_amount, split_code
+from ..text import NotANumber, a1, column_letter, covered_cells, is_code, normalize_label, parse_amount, split_code
 from .titles import TitleHit, find_titles, prefix_parts, text_cells
 
 _HEADER_WINDOW = 16  # rows below a title in which its header must start and end
@@ -79,12 +79,8 @@ class _MergeMap:
         self.sheet = sheet
         self.covered: dict[int, list[tuple[int, int, int]]] = {}  # row → (col, origin row, origin col)
         for r0, c0, r1, c1 in sheet.merges:
-            if (r1 - r0 + 1) * (c1 - c0 + 1) > 10_000:
-                continue
-            for r in range(r0, r1 + 1):
-                for c in range(c0, c1 + 1):
-                    if (r, c) != (r0, c0):
-                        self.covered.setdefault(r, []).append((c, r0, c0))
+            for r, c in covered_cells(r0, c0, r1, c1):
+                self.covered.setdefault(r, []).append((c, r0, c0))
 
     def shown_row(self, row: int, width: int) -> list[Any]:
         """The row as shown, `width` cells long."""
