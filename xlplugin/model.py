@@ -47,15 +47,21 @@ class Problem:
 
 class Row(NamedTuple):  # a tuple: a batch builds hundreds of thousands of them
     """One recognised row of a block: its key, 科目编码, label, and per amount column its value,
-    address and the cell as stored (aligned with Block.keys)."""
+    column letter and the cell as stored (aligned with Block.keys)."""
 
     excel_row: int
     key: str
     code: str
     label: str
     values: tuple[float, ...]  # NaN = blank or unreadable
-    cells: tuple[str, ...]  # A1 addresses
+    letters: tuple[str, ...]  # column letters, shared by the rows of a block
     raw: tuple[Any, ...]  # the cells as stored (text numbers, "待定" …)
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        """A1 addresses (built when asked: most rows are only ever read as numbers)."""
+        number = str(self.excel_row)
+        return tuple(letter + number for letter in self.letters)
 
 
 @dataclass

@@ -20,7 +20,6 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -115,10 +114,15 @@ class _Group:
         self.amount_columns = [c for c in self.columns if c.role == "amount" and c.key]
         self.amount_indexes = tuple(c.index for c in self.amount_columns)
         self.amount_letters = tuple(column_letter(c.index) for c in self.amount_columns)
-        self.pick_labels = _picker(tuple(c.index for c in self.label_columns))
-        self.pick_amounts = _picker(self.amount_indexes)
+        self.label_indexes = tuple(c.index for c in self.label_columns)
         # where a row problem of this block is reported: its first label (or any) column
         self.first_index = self.label_columns[0].index if self.label_columns else self.columns[0].index
+        self.prepare(0)
+
+    def prepare(self, narrowest: int) -> None:
+        """The row readers, for rows at least `narrowest` cells long (then no row is too short)."""
+        self.pick_labels = _picker(self.label_indexes, narrowest)
+        self.pick_amounts = _picker(self.amount_indexes, narrowest)
 
 
 class _TableReader:
@@ -151,18 +155,25 @@ class _TableReader:
         rows = {id(g): [] for g in groups}
         last_row = max(header_rows)
         sheet_rows = self.sheet.rows
-        for r in range(data_start, min(self.end, len(sheet_rows))):
+        stop = min(self.end, len(sheet_rows))
+        narrowest = min(map(len, sheet_rows[data_start:stop]), default=0)
+        for group in groups:
+            group.prepare(narrowest)
+        note, meta = self.lines.note, self.lines.meta
+        for r in range(data_start, stop):
             values = sheet_rows[r]
-            cells = [v for v in values if v is not None and v != ""]
-            if not cells:
+            for first in values:  # the row's first non-blank cell
+                if first is not None and first != "":
+                    break
+            else:
                 continue
             last_row = r
-            first = cells[0]
-            if isinstance(first, str) and self.lines.note.match(normalize_label(first) or first.strip()):
-                notes.append(first.strip())
-                continue
-            if all(isinstance(v, str) and self.lines.meta.search(v) for v in cells):
-                continue
+            if isinstance(first, str):
+                if _is_note(first, note):
+                    notes.append(first.strip())
+                    continue
+                if _all_meta(values, meta):
+                    continue
             for group in groups:
                 record = self._read_row(r, values, group)
                 if record:
@@ -374,7 +385,11 @@ class _TableReader:
             code, label, digits = _label_of(labels)
         if spec.coded and digits and not code:  # a malformed 科目编码 stays visible for the rules
             code = digits
-        amounts, raw = self._amounts(r, values, group)
+        raw = group.pick_amounts(values)
+        if _FLOAT.issuperset(map(type, raw)):  # the common case: numbers as Excel stores them
+            amounts = raw
+        else:
+            amounts = self._amounts(r, raw, group)
         used = group.used
         key = ""
         if code and spec.coded:
@@ -398,29 +413,23 @@ class _TableReader:
             self.problems.append(Problem(f"行「{key}」重复出现（duplicate row），未采用", a1(r, group.first_index), self.sheet.name))
             return None
         used.add(key)
-        number = str(r + 1)
-        return Row(r + 1, key, code, label, amounts, tuple(map(str.__add__, group.amount_letters, repeat(number))), raw)
+        return Row(r + 1, key, code, label, amounts, group.amount_letters, raw)
 
     def _blank_default_row(self, r: int, group: _Group) -> Row:
         values = self.sheet.rows[r] if r < len(self.sheet.rows) else []
-        amounts, raw = self._amounts(r, values, group)
-        number = str(r + 1)
-        return Row(r + 1, group.spec.default_row, "", "", amounts, tuple(map(str.__add__, group.amount_letters, repeat(number))), raw)
-
-    def _amounts(self, r: int, values: list[Any], group: _Group) -> tuple[tuple[float, ...], tuple[Any, ...]]:
-        """(amounts, cells as stored) of a row's amount columns; NaN for blank or unreadable."""
+        group.prepare(0)
         raw = group.pick_amounts(values)
-        kinds = set(map(type, raw))
-        if kinds <= _FLOAT:  # the common case: numbers as Excel stores them
-            return raw, raw
-        uncached = self.sheet.uncached_formulas
-        if kinds <= _FLOAT_OR_BLANK and not uncached:
-            return tuple(math.nan if v is None else v for v in raw), raw
+        return Row(r + 1, group.spec.default_row, "", "", self._amounts(r, raw, group), group.amount_letters, raw)
+
+    def _amounts(self, r: int, raw: tuple[Any, ...], group: _Group) -> tuple[float, ...]:
+        """The amounts of a row's amount cells as stored; NaN for blank or unreadable."""
+        if _FLOAT_OR_BLANK.issuperset(map(type, raw)) and not self.sheet.uncached_formulas:
+            return tuple(map(_NAN_FOR_BLANK.get, raw, raw))
         amounts = []
         for c, value in zip(group.amount_indexes, raw):
             number = value if type(value) is float else self._amount(r, c, value)
             amounts.append(math.nan if number is None else number)
-        return tuple(amounts), raw
+        return tuple(amounts)
 
     def _class_entry(self, label: str):
         catalog = self.spec.catalogs.get("功能分类")
@@ -452,10 +461,11 @@ class _TableReader:
 
 _FLOAT = {float}
 _FLOAT_OR_BLANK = {float, type(None)}
+_NAN_FOR_BLANK = {None: math.nan}  # .get(v, v): a blank cell reads as NaN, a number as itself
 
 
-def _picker(indexes: tuple[int, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:
-    """A function giving values[i] for each index (None past the end of a short row)."""
+def _picker(indexes: tuple[int, ...], narrowest: int = 0) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """A function giving values[i] for each index (None past the end of a row shorter than `narrowest`)."""
     if len(indexes) > 1:
         fast = itemgetter(*indexes)
     elif indexes:
@@ -463,6 +473,8 @@ def _picker(indexes: tuple[int, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:
         fast = lambda values: (values[only],)  # noqa: E731
     else:
         return lambda values: ()
+    if narrowest > max(indexes):
+        return fast
 
     def pick(values: list[Any]) -> tuple[Any, ...]:
         try:
@@ -472,6 +484,27 @@ def _picker(indexes: tuple[int, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:
             return tuple(values[c] if c < width else None for c in indexes)
 
     return pick
+
+
+@functools.lru_cache(maxsize=65536)  # the same lines recur in every workbook of a batch
+def _is_note(text: str, pattern: re.Pattern) -> bool:
+    """A 注：/说明： line under a table."""
+    return pattern.match(normalize_label(text) or text.strip()) is not None
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_meta(text: str, pattern: re.Pattern) -> bool:
+    return pattern.search(text) is not None
+
+
+def _all_meta(values: list[Any], pattern: re.Pattern) -> bool:
+    """Every non-blank cell of the row is a 公开0N表 / 编制单位 / 金额单位 line."""
+    for value in values:
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str) or not _is_meta(value, pattern):
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=65536)  # the same texts recur in every workbook of a batch
