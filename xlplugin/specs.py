@@ -131,6 +131,11 @@ class TableSpec:
         return frozenset(tokens)
 
     @functools.cached_property
+    def header_cache(self) -> dict:
+        """Recognition's memory of headers already matched (tables/recognize.py _columns)."""
+        return {}
+
+    @functools.cached_property
     def row_labels(self) -> frozenset[str]:
         """Every label (and alias) of the table's fixed rows."""
         return frozenset(label for b in self.blocks for r in b.rows for label in r.labels)
@@ -147,8 +152,22 @@ class HeaderVocabulary:
 
     def token(self, text: object) -> str:
         """Canonical header label of a header cell ('' when blank)."""
-        label = normalize_label(text)
-        return self.aliases.get(label, label)
+        if type(text) is not str:
+            return ""
+        found = self._tokens.get(text)
+        if found is None:
+            label = normalize_label(text)
+            found = self._tokens[text] = self.aliases.get(label, label)
+        return found
+
+    @functools.cached_property
+    def _tokens(self) -> dict[str, str]:  # the same header texts recur in every workbook of a batch
+        return {}
+
+    @functools.cached_property
+    def label_words(self) -> frozenset[str]:
+        """Header labels that make a column a label or 科目编码 column."""
+        return self.label | self.code | frozenset(self.code_parts)
 
 
 @dataclass(frozen=True)

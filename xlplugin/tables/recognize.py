@@ -14,6 +14,8 @@ Nothing is guessed by position: rows are found by label or code, columns by head
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import functools
 import math
 import re
@@ -29,6 +31,7 @@ from ..text import NotANumber, a1, column_letter, covered_cells, is_code, normal
 from .titles import TitleHit, find_titles, prefix_parts, text_cells
 
 _HEADER_WINDOW = 16  # rows below a title in which its header must start and end
+_HEADER_CACHE_SIZE = 4096  # distinct headers remembered per table (a batch has a handful of templates)
 
 
 def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str = "") -> Inspection:
@@ -118,6 +121,12 @@ class _Group:
         # where a row problem of this block is reported: its first label (or any) column
         self.first_index = self.label_columns[0].index if self.label_columns else self.columns[0].index
         self.prepare(0)
+
+    def fresh(self) -> _Group:
+        """A copy with no row placed yet (the columns are shared: they do not change)."""
+        clone = copy.copy(self)
+        clone.used = set()
+        return clone
 
     def prepare(self, narrowest: int) -> None:
         """The row readers, for rows at least `narrowest` cells long (then no row is too short)."""
@@ -234,7 +243,7 @@ class _TableReader:
                 r += 1
                 continue
             texts = [v for _, v in raw if isinstance(v, str)]
-            if not header_rows and texts and all(self.lines.meta.search(t) for t in texts) and len(texts) == len(raw):
+            if not header_rows and texts and len(texts) == len(raw) and all(_is_meta(t, self.lines.meta) for t in texts):
                 self._read_meta(r)
                 r += 1
                 continue
@@ -246,8 +255,7 @@ class _TableReader:
             known = {c for c, t in tokens.items() if t in self.known_tokens}
             if known and not self._looks_like_data(raw, label_cols):
                 header_rows.append(r)
-                label_words = self.vocab.label | self.vocab.code | set(self.vocab.code_parts)
-                label_cols |= {c for c in known if tokens[c] in label_words}
+                label_cols |= {c for c in known if tokens[c] in self.vocab.label_words}
                 r += 1
                 continue
             if header_rows:
@@ -279,7 +287,25 @@ class _TableReader:
         return False
 
     def _columns(self, header_rows: list[int]) -> list[_Group]:
+        """The table's matched column groups.  Units of one district fill in the same template,
+        so a batch meets the same header again and again: it is worked out once per header (its
+        cells as shown, place and sheet name, which the problems name) and copied after that."""
         width = max(len(self.sheet.rows[r]) for r in header_rows)
+        shown = tuple(tuple(self.merges.shown_row(r, width)) for r in header_rows)
+        key = (shown, bool(self.sheet.merges), self.hit.row, tuple(header_rows), self.sheet.name)
+        cache = self.table.header_cache
+        if key not in cache:
+            first = len(self.problems)
+            groups = self._match_header(header_rows, width)
+            if len(cache) >= _HEADER_CACHE_SIZE:
+                cache.clear()
+            cache[key] = (groups, self.problems[first:])
+        else:
+            groups, problems = cache[key]
+            self.problems += [dataclasses.replace(p) for p in problems]
+        return [g.fresh() for g in groups]
+
+    def _match_header(self, header_rows: list[int], width: int) -> list[_Group]:
         parts = set(self.vocab.code_parts)
         groups: list[_Group] = []
         current: _Group | None = None
