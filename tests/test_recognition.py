@@ -103,3 +103,43 @@ def test_both_readers_agree_on_the_sample():
         for block in ta.blocks:
             assert ta.blocks[block].frame.equals(tb.blocks[block].frame)
             assert ta.blocks[block].cells.equals(tb.blocks[block].cells)
+
+
+def _recognised(inspection) -> list:
+    """Everything recognition says of a workbook, as plain values (NaN as None)."""
+    tables = []
+    for name, table in inspection.tables.items():
+        if table is None:
+            tables.append((name, None))
+            continue
+        blocks = [
+            (block_name, block.columns, [(r.excel_row, r.key, r.code, r.label, [None if v != v else v for v in r.values], r.cells) for r in block.rows])
+            for block_name, block in table.blocks.items()
+        ]
+        tables.append((name, table.range, [(p.message, p.cell, p.sheet, p.kind) for p in table.problems], blocks))
+    return tables
+
+
+def test_a_header_seen_before_gives_the_same_tables_and_problems(tmp_path):
+    """Recognition remembers headers it has matched (a batch meets one template again and
+    again): a second workbook with the same header gets the same columns, its own rows (no
+    'duplicate row' left over from the first) and the header's problems again; a header that
+    differs in one cell is matched afresh."""
+    from corpus.build import HERE, build
+
+    from xlplugin.io.readers import read_workbook
+    from xlplugin.tables.recognize import recognize
+
+    spec = load_year(2024)
+    for table in spec.tables:
+        table.header_cache.clear()
+    unknown = build(HERE / "r-2-unknown-column", tmp_path / "unknown.xlsx")
+    first = recognize(read_workbook(SAMPLE), spec)
+    with_problem = recognize(read_workbook(unknown), spec)
+    again = recognize(read_workbook(SAMPLE), spec)
+    problem_again = recognize(read_workbook(unknown), spec)
+    assert any(t.header_cache for t in spec.tables)
+    assert _recognised(again) == _recognised(first)
+    assert _recognised(problem_again) == _recognised(with_problem)
+    column_problems = [p for t in with_problem.tables.values() if t for p in t.problems if p.kind == "column"]
+    assert column_problems and not [p for t in first.tables.values() if t for p in t.problems]

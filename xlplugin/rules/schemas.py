@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import math
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,19 @@ SCHEMA_KINDS = {
     "schema_code_name",
 }
 CODE_PATTERN = r"^\d{3}(?:\d{2}){0,2}$"
-_CODE_COLUMNS = ["workbook", "table", "sheet", "group", "catalog", "code", "label", "cell"]
+
+
+class _CodeRow(NamedTuple):
+    """One 科目 row of one workbook, as the code schema and its findings read it."""
+
+    workbook: int
+    table: str
+    sheet: str
+    group: str  # workbook|table id|block: where a parent code is looked for
+    catalog: str
+    code: str
+    label: str
+    cell: str
 
 
 def _is_amount(value: object) -> bool:
@@ -62,13 +75,12 @@ def _named_entries(catalogs: tuple[tuple[str, Catalog], ...], confidences: froze
     return frozenset(scope), frozenset(names)
 
 
-def _code_frame(code_rows: list[tuple], parents: list[str], catalogs: dict[str, Catalog], rules: tuple) -> pd.DataFrame:
+def _code_frame(code_rows: list[_CodeRow], parents: list[str], catalogs: dict[str, Catalog], rules: tuple) -> pd.DataFrame:
     """The 科目 rows as the code schema reads them: the code, its catalogue entry ("kind|code"),
     whether it sits under its parent row, and per name rule the printed "kind|code|label"
     ('' where that rule does not apply: no label, or an entry of another confidence)."""
-    code_at, kind_at, label_at = (_CODE_COLUMNS.index(c) for c in ("code", "catalog", "label"))
-    codes = [row[code_at] for row in code_rows]
-    entries = [f"{row[kind_at]}|{row[code_at]}" for row in code_rows]
+    codes = [row.code for row in code_rows]
+    entries = [f"{row.catalog}|{row.code}" for row in code_rows]
     data = {
         "code": codes,
         "entry": entries,
@@ -78,7 +90,7 @@ def _code_frame(code_rows: list[tuple], parents: list[str], catalogs: dict[str, 
         if kind == "schema_code_name":
             scope, _ = _named_entries(tuple(catalogs.items()), confidences)
             data[f"named:{rule_id}"] = [
-                f"{entry}|{row[label_at]}" if row[label_at] and entry in scope else "" for entry, row in zip(entries, code_rows)
+                f"{entry}|{row.label}" if row.label and entry in scope else "" for entry, row in zip(entries, code_rows)
             ]
     return pd.DataFrame(data)
 
@@ -157,8 +169,8 @@ def schema_findings(inspections: list[Inspection], spec: YearSpec, rules: list[R
         number, finding = cells.finding(by_id[rule_id], position)
         findings[number].append(finding)
     for rule_id, position in _failures(_code_schema(tuple(spec.catalogs.items()), code_rules), codes):
-        row = dict(zip(_CODE_COLUMNS, code_rows[position]))
-        findings[row["workbook"]].append(_code_finding(by_id[rule_id], row, parents[position], spec))
+        row = code_rows[position]
+        findings[row.workbook].append(_code_finding(by_id[rule_id], row, parents[position], spec))
     return findings, ran
 
 
@@ -224,9 +236,9 @@ class _CellStack:
         return number, finding
 
 
-def _code_rows(inspections: list[Inspection], spec: YearSpec) -> list[tuple]:
-    """One tuple per 科目 row (_CODE_COLUMNS), all workbooks."""
-    codes: list[tuple] = []
+def _code_rows(inspections: list[Inspection], spec: YearSpec) -> list[_CodeRow]:
+    """Every 科目 row of every workbook."""
+    codes: list[_CodeRow] = []
     for number, inspection in enumerate(inspections):
         for table in inspection.tables.values():
             if table is None:
@@ -238,19 +250,18 @@ def _code_rows(inspections: list[Inspection], spec: YearSpec) -> list[tuple]:
                     continue
                 group = f"{number}|{table.id}|{name}"
                 codes.extend(
-                    (number, table.name, table.sheet, group, coded, row.code, row.label, block.label_cell(row.excel_row))
+                    _CodeRow(number, table.name, table.sheet, group, coded, row.code, row.label, block.label_cell(row.excel_row))
                     for row in block.rows
                     if row.code
                 )
     return codes
 
 
-def _parents(code_rows: list[tuple]) -> list[str]:
+def _parents(code_rows: list[_CodeRow]) -> list[str]:
     """For every 科目 row, the nearest shorter code above it in its block ('' for none)."""
-    group_at, code_at = _CODE_COLUMNS.index("group"), _CODE_COLUMNS.index("code")
     parents, stack, current = [], [], None
     for row in code_rows:
-        group, code = row[group_at], row[code_at]
+        group, code = row.group, row.code
         if group != current:
             stack, current = [], group
         while stack and len(stack[-1]) >= len(code):
@@ -263,16 +274,16 @@ def _parents(code_rows: list[tuple]) -> list[str]:
 _CATALOG_NAMES = {FUNCTIONAL: "支出功能分类", ECONOMIC: "部门预算支出经济分类"}
 
 
-def _code_finding(rule: Rule, row: dict, parent: str, spec: YearSpec) -> Finding:
-    catalog = spec.catalogs[row["catalog"]]
-    entry = catalog.entries.get(row["code"])
+def _code_finding(rule: Rule, row: _CodeRow, parent: str, spec: YearSpec) -> Finding:
+    catalog = spec.catalogs[row.catalog]
+    entry = catalog.entries.get(row.code)
     return make_finding(
         rule,
-        row["table"],
-        row["sheet"],
-        row["cell"],
-        code=row["code"],
-        name=row["label"],
+        row.table,
+        row.sheet,
+        row.cell,
+        code=row.code,
+        name=row.label,
         catalog_name=entry.name if entry else "",
         catalog=_CATALOG_NAMES.get(catalog.kind, catalog.kind),
         year=spec.year,
