@@ -154,10 +154,13 @@ class HeaderVocabulary:
         """Canonical header label of a header cell ('' when blank)."""
         if type(text) is not str:
             return ""
-        found = self._tokens.get(text)
+        tokens = self._tokens
+        found = tokens.get(text)
         if found is None:
+            if len(tokens) >= 65536:  # bounded, for a server that runs for months
+                tokens.clear()
             label = normalize_label(text)
-            found = self._tokens[text] = self.aliases.get(label, label)
+            found = tokens[text] = self.aliases.get(label, label)
         return found
 
     @functools.cached_property

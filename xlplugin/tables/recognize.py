@@ -294,14 +294,15 @@ class _TableReader:
         shown = tuple(tuple(self.merges.shown_row(r, width)) for r in header_rows)
         key = (shown, bool(self.sheet.merges), self.hit.row, tuple(header_rows), self.sheet.name)
         cache = self.table.header_cache
-        if key not in cache:
+        found = cache.get(key)  # one lookup: the server recognises in several threads
+        if found is None:
             first = len(self.problems)
             groups = self._match_header(header_rows, width)
             if len(cache) >= _HEADER_CACHE_SIZE:
                 cache.clear()
             cache[key] = (groups, self.problems[first:])
         else:
-            groups, problems = cache[key]
+            groups, problems = found
             self.problems += [dataclasses.replace(p) for p in problems]
         return [g.fresh() for g in groups]
 
