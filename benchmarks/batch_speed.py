@@ -15,7 +15,6 @@ Each line is the fastest of --repeat runs.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import subprocess
 import sys
@@ -33,7 +32,7 @@ import openpyxl  # noqa: E402
 from python_calamine import CalamineWorkbook  # noqa: E402
 from timing import median_ms  # noqa: E402
 
-from xlplugin.batch import Options, run_many  # noqa: E402
+from xlplugin.batch import Options, collector_paused, run_many  # noqa: E402
 from xlplugin.io.readers import read_workbook  # noqa: E402
 from xlplugin.workbook import inspect_workbook  # noqa: E402
 
@@ -85,22 +84,16 @@ def raw_read(path: Path) -> None:
 
 
 def read_sheets(paths: list[str]) -> None:
-    gc.disable()  # as run_chunk reads a chunk
-    try:
+    with collector_paused():  # as run_chunk reads a chunk
         for path in paths:
             read_workbook(path)
-    finally:
-        gc.enable()
 
 
-REPEAT = 3
-
-
-def timed(action) -> float:
-    """The fastest of REPEAT runs: this machine's speed drifts within minutes, and the
+def timed(runs: int, action) -> float:
+    """The fastest of `runs` runs: this machine's speed drifts within minutes, and the
     fastest run is the one least disturbed by it."""
     best = float("inf")
-    for _ in range(REPEAT):
+    for _ in range(max(1, runs)):
         start = time.perf_counter()
         action()
         best = min(best, time.perf_counter() - start)
@@ -128,9 +121,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workbooks", type=int, default=200)
     parser.add_argument("--skip-dask", action="store_true")
-    parser.add_argument("--repeat", type=int, default=REPEAT, help="runs per line; the fastest is printed")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per line; the fastest is printed")
     args = parser.parse_args()
-    globals()["REPEAT"] = max(1, args.repeat)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         paths = generate(folder, args.workbooks)
@@ -140,23 +132,23 @@ def main() -> None:
         # start-up (imports, the year's tables, rules and catalogues) is paid once per process:
         # it is the cold start below, not a cost per workbook
         run_many(strings[:4], Options(), jobs=1)
-        line("calamine raw read (floor)", timed(lambda: read_all(strings)), n)
-        line("calamine raw read, all cores", timed(lambda: on_all_cores(read_all, strings)), n)
+        line("calamine raw read (floor)", timed(args.repeat, lambda: read_all(strings)), n)
+        line("calamine raw read, all cores", timed(args.repeat, lambda: on_all_cores(read_all, strings)), n)
         # what validate reads before any recognition: the same calamine read into Sheets, plus the
         # second pass over the sheet XML for formulas without a cached value (calamine reads
         # them as blank and has no formula API)
-        line("read into Sheets, one process", timed(lambda: read_sheets(strings)), n)
-        line("validate, one process", timed(lambda: run_many(strings, Options(), jobs=1)), n)
-        line("validate, all cores", timed(lambda: run_many(strings, Options(), jobs=0)), n)
+        line("read into Sheets, one process", timed(args.repeat, lambda: read_sheets(strings)), n)
+        line("validate, one process", timed(args.repeat, lambda: run_many(strings, Options(), jobs=1)), n)
+        line("validate, all cores", timed(args.repeat, lambda: run_many(strings, Options(), jobs=0)), n)
         if not args.skip_dask:
             from distributed import LocalCluster
 
             with LocalCluster(n_workers=os.cpu_count(), threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
                 run_many(strings[:2], Options(), scheduler=cluster.scheduler_address)  # warm the workers
-                line("validate, Dask LocalCluster", timed(lambda: run_many(strings, Options(), scheduler=cluster.scheduler_address)), n)
+                line("validate, Dask LocalCluster", timed(args.repeat, lambda: run_many(strings, Options(), scheduler=cluster.scheduler_address)), n)
         out = folder / "annotated"
-        line("validate + annotate, one process", timed(lambda: run_many(strings, Options(annotate_to=str(out), annotate_dir=True), jobs=1)), n)
-        line("openpyxl load + save (reference)", timed(lambda: [openpyxl.load_workbook(p).save(folder / "copy.xlsx") for p in paths]), n)
+        line("validate + annotate, one process", timed(args.repeat, lambda: run_many(strings, Options(annotate_to=str(out), annotate_dir=True), jobs=1)), n)
+        line("openpyxl load + save (reference)", timed(args.repeat, lambda: [openpyxl.load_workbook(p).save(folder / "copy.xlsx") for p in paths]), n)
         cold = median_ms(
             lambda: subprocess.run([sys.executable, "-m", "xlplugin.cli", "validate", str(SAMPLE)], capture_output=True, check=False), 5
         )

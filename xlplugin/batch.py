@@ -81,7 +81,7 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
     rules = load_rules(options.year, options.rules_file)
     outcomes = [Outcome(path) for path in paths]
     inspections = []
-    with _collector_paused():
+    with collector_paused():
         for outcome in outcomes:
             try:
                 inspections.append((outcome, recognize(read_workbook(outcome.path, options.reader), spec, outcome.path, options.reader)))
@@ -99,7 +99,7 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
 
 
 @contextlib.contextmanager
-def _collector_paused():
+def collector_paused():
     """Python's cycle collector off while a chunk is read and validated: the chunk allocates
     hundreds of thousands of small acyclic objects (rows, cells, findings), and each automatic
     collection would walk every object of the process again (about a tenth of the time of a
@@ -130,13 +130,13 @@ def run_many(paths: list[str], options: Options, jobs: int = 0, scheduler: str =
     workers = jobs or os.cpu_count() or 1
     chunks = _chunks(paths, workers)
     if scheduler:
-        with _collector_paused():  # results arrive as pickles of many small objects
+        with collector_paused():  # results arrive as pickles of many small objects
             _on_dask(paths, options, scheduler, record)
     elif workers == 1 or len(chunks) == 1:
         for chunk in chunks:
             record(run_chunk(chunk, options))
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool, _collector_paused():
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool, collector_paused():
             futures = [pool.submit(run_chunk, chunk, options) for chunk in chunks]
             for future in as_completed(futures):
                 record(future.result())

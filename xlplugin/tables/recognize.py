@@ -242,8 +242,7 @@ class _TableReader:
                     break
                 r += 1
                 continue
-            texts = [v for _, v in raw if isinstance(v, str)]
-            if not header_rows and texts and len(texts) == len(raw) and all(_is_meta(t, self.lines.meta) for t in texts):
+            if not header_rows and _all_meta(self.sheet.rows[r], self.lines.meta):
                 self._read_meta(r)
                 r += 1
                 continue
@@ -297,7 +296,7 @@ class _TableReader:
         found = cache.get(key)  # one lookup: the server recognises in several threads
         if found is None:
             first = len(self.problems)
-            groups = self._match_header(header_rows, width)
+            groups = self._match_header(shown, width)
             if len(cache) >= _HEADER_CACHE_SIZE:
                 cache.clear()
             cache[key] = (groups, self.problems[first:])
@@ -306,12 +305,12 @@ class _TableReader:
             self.problems += [dataclasses.replace(p) for p in problems]
         return [g.fresh() for g in groups]
 
-    def _match_header(self, header_rows: list[int], width: int) -> list[_Group]:
+    def _match_header(self, shown: tuple[tuple[Any, ...], ...], width: int) -> list[_Group]:
         parts = set(self.vocab.code_parts)
         groups: list[_Group] = []
         current: _Group | None = None
         past_labels = False
-        grid = self._header_grid(header_rows, width)
+        grid = self._header_grid(shown, width)
         for c in range(width):
             path: list[str] = []
             for tokens in grid:
@@ -346,14 +345,14 @@ class _TableReader:
             group.freeze()
         return matched
 
-    def _header_grid(self, header_rows: list[int], width: int) -> list[list[str]]:
-        """Header labels by row and column, merged cells filled in.
+    def _header_grid(self, shown: tuple[tuple[Any, ...], ...], width: int) -> list[list[str]]:
+        """Header labels by row and column, from the header rows as shown (merged cells filled in).
 
         A sheet read without merge information (an xlwings Book sent by Office.js) gets its
         horizontal spans back: a blank header cell takes the label on its left when both
         columns sit under the same labels above it (收入 over 项目 | 金额, 预算数 over six items).
         """
-        grid = [[self.vocab.token(v) if type(v) is str else "" for v in self.merges.shown_row(r, width)] for r in header_rows]
+        grid = [[self.vocab.token(v) for v in row] for row in shown]
         if self.sheet.merges:
             return grid
         for i, tokens in enumerate(grid):
@@ -444,8 +443,7 @@ class _TableReader:
 
     def _blank_default_row(self, r: int, group: _Group) -> Row:
         values = self.sheet.rows[r] if r < len(self.sheet.rows) else []
-        group.prepare(0)
-        raw = group.pick_amounts(values)
+        raw = _picker(group.amount_indexes)(values)  # the row may be short or missing
         return Row(r + 1, group.spec.default_row, "", "", self._amounts(r, raw, group), group.amount_letters, raw)
 
     def _amounts(self, r: int, raw: tuple[Any, ...], group: _Group) -> tuple[float, ...]:
@@ -519,8 +517,8 @@ def _is_note(text: str, pattern: re.Pattern) -> bool:
     return pattern.match(normalize_label(text) or text.strip()) is not None
 
 
-@functools.lru_cache(maxsize=65536)
-def _is_meta(text: str, pattern: re.Pattern) -> bool:
+@functools.lru_cache(maxsize=65536)  # the same texts recur in every workbook of a batch
+def _found(text: str, pattern: re.Pattern) -> bool:
     return pattern.search(text) is not None
 
 
@@ -529,14 +527,13 @@ def _all_meta(values: list[Any], pattern: re.Pattern) -> bool:
     for value in values:
         if value is None or value == "":
             continue
-        if not isinstance(value, str) or not _is_meta(value, pattern):
+        if not isinstance(value, str) or not _found(value, pattern):
             return False
     return True
 
 
-@functools.lru_cache(maxsize=65536)  # the same texts recur in every workbook of a batch
 def _may_note(text: str, pattern: re.Pattern) -> bool:
-    return len(text) < 500 and pattern.search(text) is not None
+    return len(text) < 500 and _found(text, pattern)
 
 
 @functools.lru_cache(maxsize=65536)  # the same label cells recur in every workbook of a batch
