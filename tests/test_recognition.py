@@ -143,3 +143,37 @@ def test_a_header_seen_before_gives_the_same_tables_and_problems(tmp_path):
     assert _recognised(problem_again) == _recognised(with_problem)
     column_problems = [p for t in with_problem.tables.values() if t for p in t.problems if p.kind == "column"]
     assert column_problems and not [p for t in first.tables.values() if t for p in t.problems]
+
+
+def test_amounts_typed_as_text_read_the_same_every_time(tmp_path):
+    """Text amounts ("—", full-width digits, (1,234.50), 待定) are remembered across a batch:
+    the second workbook must get the same numbers, and 待定 must be reported again each time,
+    not only the first time it is seen."""
+    from xlplugin.io.readers import read_workbook
+    from xlplugin.tables.recognize import recognize
+
+    spec = load_year(2024)
+    table = recognize(read_workbook(SAMPLE), spec).tables["一般公共预算财政拨款支出决算表"]
+    first, second = next(iter(table.blocks.values())).rows[:2]
+    cells = [*first.cells, second.cells[0]]  # 合计, 基本支出, 项目支出 of one row, 合计 of the next
+    texts = ["—", "(1,234.50)", "待定", "１２３.４５"]
+    book = openpyxl.load_workbook(SAMPLE)
+    for cell, text in zip(cells, texts):
+        book[table.sheet][cell] = text
+    path = tmp_path / "text_amounts.xlsx"
+    book.save(path)
+    for _ in range(2):
+        again = recognize(read_workbook(path), spec).tables["一般公共预算财政拨款支出决算表"]
+        rows = {r.excel_row: r.values for b in again.blocks.values() for r in b.rows}
+        values = [*rows[first.excel_row], rows[second.excel_row][0]]
+        assert values[:2] == [0.0, -1234.5] and math.isnan(values[2]) and values[3] == 123.45
+        assert [(p.cell, p.kind) for p in again.problems] == [(cells[2], "value")]
+
+
+def test_a_memo_gives_the_function_value_and_stays_bounded():
+    from xlplugin.text import Memo
+
+    calls = []
+    square = Memo(lambda x: calls.append(x) or x * x, size=3)
+    assert [square[x] for x in (2, 3, 2, 4, 5, 2)] == [4, 9, 4, 16, 25, 4]
+    assert len(square) <= 3 and calls == [2, 3, 4, 5, 2]

@@ -52,6 +52,22 @@ def normalize_title(value: object) -> str:
     return text
 
 
+class Memo(dict):
+    """`function(key)`, remembered: read it as `memo[key]`.  A key seen before costs one dict
+    lookup and no call, which matters for checks run on every cell of a batch of workbooks.
+    Bounded (cleared when full), for a server that runs for months."""
+
+    def __init__(self, function, size: int = 65536):
+        super().__init__()
+        self.function, self.size = function, size
+
+    def __missing__(self, key):
+        if len(self) >= self.size:
+            self.clear()
+        value = self[key] = self.function(key)
+        return value
+
+
 class NotANumber(ValueError):
     """A cell holds text where an amount belongs."""
 
@@ -64,7 +80,18 @@ def parse_amount(value: object) -> float | None:
         raise NotANumber(str(value))
     if isinstance(value, (int, float)):
         return float(value)
-    text = _SPACE.sub("", unicodedata.normalize("NFKC", str(value)))
+    number = _TEXT_AMOUNTS[str(value)]
+    if number is NotANumber:
+        raise NotANumber(str(value))
+    return number
+
+
+_AMOUNT = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+")
+
+
+def _text_amount(value: str) -> float | None | type[NotANumber]:
+    """parse_amount of a text: its number, None for blank, or NotANumber itself."""
+    text = _SPACE.sub("", unicodedata.normalize("NFKC", value))
     if not text:
         return None
     if text in _ZERO_MARKS:
@@ -72,10 +99,13 @@ def parse_amount(value: object) -> float | None:
     negative = text.startswith("(") and text.endswith(")")
     if negative:
         text = text[1:-1]
-    if not re.fullmatch(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+", text):
-        raise NotANumber(str(value))
+    if not _AMOUNT.fullmatch(text):
+        return NotANumber
     number = float(text.replace(",", ""))
     return -number if negative else number
+
+
+_TEXT_AMOUNTS = Memo(_text_amount)  # "—", "-" and text numbers recur across a batch
 
 
 _CODE = re.compile(r"^(\d{2,9})(?=$|[^\d.])\s*(.*)$", re.S)

@@ -14,7 +14,6 @@ Nothing is guessed by position: rows are found by label or code, columns by head
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import math
@@ -27,7 +26,7 @@ from typing import Any
 
 from ..model import Block, Inspection, Problem, RecognizedTable, Row, Sheet
 from ..specs import BlockSpec, TableSpec, YearSpec
-from ..text import NotANumber, a1, column_letter, covered_cells, is_code, normalize_label, parse_amount, split_code
+from ..text import Memo, NotANumber, a1, column_letter, covered_cells, is_code, normalize_label, parse_amount, split_code
 from .titles import TitleHit, find_titles, prefix_parts, text_cells
 
 _HEADER_WINDOW = 16  # rows below a title in which its header must start and end
@@ -43,7 +42,8 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
     for sheet in sheets:
         merges = _MergeMap(sheet)
         texts = text_cells(sheet)
-        notes += [v for _, _, v in texts if _may_note(v, spec.lines.empty_note)]
+        may_note = _memo(_may_note, spec.lines.empty_note)
+        notes += [v for _, _, v in texts if may_note[v]]
         hits = find_titles(sheet, spec, texts)
         for i, hit in enumerate(hits):
             end = next((h.row for h in hits[i + 1 :] if h.row > hit.row), len(sheet.rows))
@@ -124,7 +124,8 @@ class _Group:
 
     def fresh(self) -> _Group:
         """A copy with no row placed yet (the columns are shared: they do not change)."""
-        clone = copy.copy(self)
+        clone = _Group.__new__(_Group)  # not copy.copy: a table of a batch makes one per block
+        clone.__dict__.update(self.__dict__)
         clone.used = set()
         return clone
 
@@ -148,6 +149,8 @@ class _TableReader:
             self.vocab.label | self.vocab.code | set(self.vocab.code_parts) | self.vocab.ignore | self.table.header_tokens
         )
         self.row_labels = self.table.row_labels
+        # a blank amount cell is blank, unless a formula without a cached value stands there
+        self.blanks_are_blank = not self.sheet.uncached_formulas
 
     # -- reading ---------------------------------------------------------------
     def read(self) -> tuple[RecognizedTable | None, str, int]:
@@ -168,7 +171,8 @@ class _TableReader:
         narrowest = min(map(len, sheet_rows[data_start:stop]), default=0)
         for group in groups:
             group.prepare(narrowest)
-        note, meta = self.lines.note, self.lines.meta
+        readers = [(self._row_reader(group), rows[id(group)].append) for group in groups]
+        is_note, meta_line = _memo(_is_note, self.lines.note), _memo(_found, self.lines.meta)
         for r in range(data_start, stop):
             values = sheet_rows[r]
             for first in values:  # the row's first non-blank cell
@@ -178,15 +182,15 @@ class _TableReader:
                 continue
             last_row = r
             if isinstance(first, str):
-                if _is_note(first, note):
+                if is_note[first]:
                     notes.append(first.strip())
                     continue
-                if _all_meta(values, meta):
+                if _all_meta(values, meta_line):
                     continue
-            for group in groups:
-                record = self._read_row(r, values, group)
+            for read_row, keep in readers:
+                record = read_row(r, values)
                 if record:
-                    rows[id(group)].append(record)
+                    keep(record)
         if not any(rows.values()):
             for group in groups:  # a single-row table (三公) printed blank: its data row is the first row
                 at_end = data_start >= len(self.sheet.rows)  # calamine drops trailing rows without values
@@ -242,7 +246,7 @@ class _TableReader:
                     break
                 r += 1
                 continue
-            if not header_rows and _all_meta(self.sheet.rows[r], self.lines.meta):
+            if not header_rows and _all_meta(self.sheet.rows[r], _memo(_found, self.lines.meta)):
                 self._read_meta(r)
                 r += 1
                 continue
@@ -402,44 +406,54 @@ class _TableReader:
     def _header_cell(self, col: int) -> str:
         return a1(self.header_rows[-1], col)
 
-    def _read_row(self, r: int, values: list[Any], group: _Group) -> Row | None:
-        spec = group.spec
-        labels = group.pick_labels(values)
-        if True in labels or False in labels:  # 1 == True: the label cache must not mix them up
-            code, label, digits = _label_parts(labels)
-        else:
-            code, label, digits = _label_of(labels)
-        if spec.coded and digits and not code:  # a malformed 科目编码 stays visible for the rules
-            code = digits
-        raw = group.pick_amounts(values)
-        if _FLOAT.issuperset(map(type, raw)):  # the common case: numbers as Excel stores them
-            amounts = raw
-        else:
-            amounts = self._amounts(r, raw, group)
-        used = group.used
-        key = ""
-        if code and spec.coded:
-            key = code
-        elif label:
-            key = next((k for k in spec.keys_by_label.get(label, ()) if k not in used), "")
-            if not key and spec.class_rows:
-                entry = self._class_entry(label)
-                if entry is not None:
-                    key, code = entry.name, entry.code
-        elif spec.default_row and spec.default_row not in used and any(v is not None and v != "" for v in raw):
-            key = spec.default_row
-        if not key:
-            if label or code or any(v is not None and v != "" for v in raw):
-                what = f"行标签「{label or code}」未识别（unknown row）" if (label or code) else "有数值但没有行标签（no row label）"
-                if spec.coded and label and not code:
-                    what = f"行「{label}」缺少科目编码（no code）"
-                self.problems.append(Problem(what, a1(r, group.first_index), self.sheet.name))
-            return None
-        if key in used:
-            self.problems.append(Problem(f"行「{key}」重复出现（duplicate row），未采用", a1(r, group.first_index), self.sheet.name))
-            return None
-        used.add(key)
-        return Row(r + 1, key, code, label, amounts, group.amount_letters, raw)
+    def _row_reader(self, group: _Group) -> Callable[[int, list[Any]], Row | None]:
+        """Reads one data row into `group`: its Row, or None (with a problem when the row is not
+        blank but has no place).  A closure, so that the names it needs on every row are at hand."""
+        spec, used, problems, sheet_name = group.spec, group.used, self.problems, self.sheet.name
+        coded, keys_by_label, class_rows, default_row = spec.coded, spec.keys_by_label, spec.class_rows, spec.default_row
+        pick_labels, pick_amounts, letters = group.pick_labels, group.pick_amounts, group.amount_letters
+        blanks_are_blank, labels_of, nan_for_blank, floats = self.blanks_are_blank, _LABELS, _NAN_FOR_BLANK.get, _FLOAT
+
+        def read_row(r: int, values: list[Any]) -> Row | None:
+            labels = pick_labels(values)
+            if True in labels or False in labels:  # 1 == True: the label memo must not mix them up
+                code, label, digits = _label_parts(labels)
+            else:
+                code, label, digits = labels_of[labels]
+            if coded and digits and not code:  # a malformed 科目编码 stays visible for the rules
+                code = digits
+            raw = pick_amounts(values)
+            try:  # the common case: numbers and blank cells
+                amounts = tuple(map(nan_for_blank, raw, raw))
+            except TypeError:  # a value that cannot be hashed: read cell by cell below
+                amounts = raw
+            if not (blanks_are_blank and floats.issuperset(map(type, amounts))):
+                amounts = self._amounts(r, raw, group)
+            key = ""
+            if code and coded:
+                key = code
+            elif label:
+                key = next((k for k in keys_by_label.get(label, ()) if k not in used), "")
+                if not key and class_rows:
+                    entry = self._class_entry(label)
+                    if entry is not None:
+                        key, code = entry.name, entry.code
+            elif default_row and default_row not in used and any(v is not None and v != "" for v in raw):
+                key = default_row
+            if not key:
+                if label or code or any(v is not None and v != "" for v in raw):
+                    what = f"行标签「{label or code}」未识别（unknown row）" if (label or code) else "有数值但没有行标签（no row label）"
+                    if coded and label and not code:
+                        what = f"行「{label}」缺少科目编码（no code）"
+                    problems.append(Problem(what, a1(r, group.first_index), sheet_name))
+                return None
+            if key in used:
+                problems.append(Problem(f"行「{key}」重复出现（duplicate row），未采用", a1(r, group.first_index), sheet_name))
+                return None
+            used.add(key)
+            return Row(r + 1, key, code, label, amounts, letters, raw)
+
+        return read_row
 
     def _blank_default_row(self, r: int, group: _Group) -> Row:
         values = self.sheet.rows[r] if r < len(self.sheet.rows) else []
@@ -511,34 +525,33 @@ def _picker(indexes: tuple[int, ...], narrowest: int = 0) -> Callable[[list[Any]
     return pick
 
 
-@functools.lru_cache(maxsize=65536)  # the same lines recur in every workbook of a batch
+@functools.lru_cache(maxsize=64)
+def _memo(check: Callable[[str, re.Pattern], bool], pattern: re.Pattern) -> Memo:
+    """check(text, pattern) remembered per text: the same texts recur in every workbook of a batch."""
+    return Memo(lambda text: check(text, pattern))
+
+
 def _is_note(text: str, pattern: re.Pattern) -> bool:
     """A 注：/说明： line under a table."""
     return pattern.match(normalize_label(text) or text.strip()) is not None
 
 
-@functools.lru_cache(maxsize=65536)  # the same texts recur in every workbook of a batch
 def _found(text: str, pattern: re.Pattern) -> bool:
     return pattern.search(text) is not None
 
 
-def _all_meta(values: list[Any], pattern: re.Pattern) -> bool:
-    """Every non-blank cell of the row is a 公开0N表 / 编制单位 / 金额单位 line."""
+def _all_meta(values: list[Any], meta_line: Memo) -> bool:
+    """Every non-blank cell of the row is a 公开0N表 / 编制单位 / 金额单位 line (meta_line: _found, remembered)."""
     for value in values:
         if value is None or value == "":
             continue
-        if not isinstance(value, str) or not _found(value, pattern):
+        if not isinstance(value, str) or not meta_line[value]:
             return False
     return True
 
 
 def _may_note(text: str, pattern: re.Pattern) -> bool:
-    return len(text) < 500 and _found(text, pattern)
-
-
-@functools.lru_cache(maxsize=65536)  # the same label cells recur in every workbook of a batch
-def _label_of(cells: tuple[Any, ...]) -> tuple[str, str, str]:
-    return _label_parts(cells)
+    return len(text) < 500 and pattern.search(text) is not None
 
 
 def _label_parts(cells: tuple[Any, ...]) -> tuple[str, str, str]:
@@ -559,3 +572,6 @@ def _label_parts(cells: tuple[Any, ...]) -> tuple[str, str, str]:
     elif digits and len(digits[0]) == 3 and all(len(d) == 2 for d in digits[1:]) and len(digits) <= 3:
         code = "".join(digits)
     return code, normalize_label("".join(words)), "".join(digits)
+
+
+_LABELS = Memo(_label_parts)  # the same label cells recur in every workbook of a batch
