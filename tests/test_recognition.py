@@ -177,3 +177,46 @@ def test_a_memo_gives_the_function_value_and_stays_bounded():
     square = Memo(lambda x: calls.append(x) or x * x, size=3)
     assert [square[x] for x in (2, 3, 2, 4, 5, 2)] == [4, 9, 4, 16, 25, 4]
     assert len(square) <= 3 and calls == [2, 3, 4, 5, 2]
+
+
+def test_recognition_does_not_depend_on_the_workbooks_seen_before(tmp_path):
+    """Recognition remembers header rows and headers across workbooks; each workbook must
+    still be recognised as if nothing were remembered.  Every layout, the template and the
+    sample, every corpus case and the sample without its merged ranges, with both readers, one
+    after the other: the same as with a memory that keeps nothing."""
+    import layouts
+
+    from xlplugin.io.readers import read_workbook
+    from xlplugin.tables.recognize import recognize
+
+    spec = load_year(2024)
+    from corpus.build import HERE, build
+
+    paths = [SAMPLE, TEMPLATE]
+    for name in layouts.LAYOUTS:
+        layouts.build(name, tmp_path / f"{name}.xlsx")
+        paths.append(tmp_path / f"{name}.xlsx")
+    # the corpus: variants of the sample and the layouts that differ in a cell or two
+    paths += [build(case, tmp_path / f"{case.name}.xlsx") for case in sorted(HERE.iterdir()) if (case / "case.toml").exists()]
+    book = openpyxl.load_workbook(SAMPLE)  # the same cells without merged ranges, as an Office.js Book sends them
+    for sheet in book.worksheets:
+        for merged in list(sheet.merged_cells.ranges):
+            sheet.unmerge_cells(str(merged))
+    book.save(tmp_path / "unmerged.xlsx")
+    paths.append(tmp_path / "unmerged.xlsx")
+    inputs = [(path, reader) for reader in READERS for path in paths]
+
+    class Forgetful(dict):  # a memory that keeps nothing: each header is worked out afresh
+        def __setitem__(self, key, value) -> None:
+            pass
+
+    def remember(memory: type[dict]) -> None:
+        for table in spec.tables:  # the memories are cached properties: set them directly
+            vars(table)["header_cache"], vars(table)["header_row_cache"] = memory(), memory()
+
+    remember(Forgetful)
+    alone = [_recognised(recognize(read_workbook(path, reader), spec)) for path, reader in inputs]
+    remember(dict)
+    together = [_recognised(recognize(read_workbook(path, reader), spec)) for path, reader in inputs]
+    assert any(table.header_row_cache for table in spec.tables)
+    assert together == alone

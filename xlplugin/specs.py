@@ -136,6 +136,11 @@ class TableSpec:
         return {}
 
     @functools.cached_property
+    def header_row_cache(self) -> dict:
+        """Recognition's memory of rows met while looking for a header (tables/recognize.py _header_row)."""
+        return {}
+
+    @functools.cached_property
     def row_labels(self) -> frozenset[str]:
         """Every label (and alias) of the table's fixed rows."""
         return frozenset(label for b in self.blocks for r in b.rows for label in r.labels)

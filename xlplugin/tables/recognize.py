@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..model import Block, Inspection, Problem, RecognizedTable, Row, Sheet
 from ..specs import BlockSpec, TableSpec, YearSpec
@@ -92,6 +92,14 @@ class _MergeMap:
             if c < width:
                 shown[c] = self.sheet.value(r0, c0)
         return shown
+
+
+class _HeaderRow(NamedTuple):
+    raw: tuple[tuple[int, Any], ...]  # (column, value) of the non-blank cells
+    meta: bool  # every non-blank cell is a 公开0N表 / 编制单位 / 金额单位 line
+    column_numbers: bool  # the 栏次 row
+    known: frozenset[int]  # columns whose text is a known header label
+    label_known: frozenset[int]  # … and names a label column (项目, 科目名称)
 
 
 @dataclass
@@ -240,25 +248,22 @@ class _TableReader:
         r = self.hit.row + 1
         limit = min(self.end, self.hit.row + _HEADER_WINDOW)
         while r < limit:
-            raw = [(c, v) for c, v in enumerate(self.sheet.rows[r]) if v not in (None, "")]
-            if not raw:
+            row = self._header_row(r)
+            if not row.raw:
                 if header_rows:
                     break
                 r += 1
                 continue
-            if not header_rows and _all_meta(self.sheet.rows[r], _memo(_found, self.lines.meta)):
+            if not header_rows and row.meta:
                 self._read_meta(r)
                 r += 1
                 continue
-            if header_rows and self._is_column_numbers(raw):
+            if header_rows and row.column_numbers:
                 r += 1
                 break
-            shown = self.merges.shown_row(r, len(self.sheet.rows[r]) + 1)
-            tokens = {c: self.vocab.token(v) for c, v in enumerate(shown) if type(v) is str}  # only text names a column
-            known = {c for c, t in tokens.items() if t in self.known_tokens}
-            if known and not self._looks_like_data(raw, label_cols):
+            if row.known and not self._looks_like_data(row.raw, label_cols):
                 header_rows.append(r)
-                label_cols |= {c for c in known if tokens[c] in self.vocab.label_words}
+                label_cols |= row.label_known
                 r += 1
                 continue
             if header_rows:
@@ -266,6 +271,36 @@ class _TableReader:
             self._read_meta(r)
             r += 1
         return header_rows, r
+
+    def _header_row(self, r: int) -> _HeaderRow:
+        """What the header search needs to know of row r.  Units of one district fill in the
+        same template, so the rows around a header recur across a batch: a row is worked out
+        once per table and content (as stored, and as shown where merged cells cover it)."""
+        values = self.sheet.rows[r]
+        shown = self.merges.shown_row(r, len(values) + 1) if r in self.merges.covered else None
+        cache = self.table.header_row_cache
+        try:  # types too: True == 1, but 1 is data and True is not
+            key = (tuple(values), tuple(map(type, values)), shown and tuple(shown))
+            found = cache.get(key)
+        except TypeError:  # a value that cannot be hashed
+            return self._read_header_row(values, shown)
+        if found is None:
+            if len(cache) >= _HEADER_CACHE_SIZE:
+                cache.clear()
+            found = cache[key] = self._read_header_row(values, shown)
+        return found
+
+    def _read_header_row(self, values: list[Any], shown: list[Any] | None) -> _HeaderRow:
+        raw = tuple((c, v) for c, v in enumerate(values) if v not in (None, ""))
+        tokens = {c: self.vocab.token(v) for c, v in enumerate(shown or values) if type(v) is str}  # only text names a column
+        known = frozenset(c for c, t in tokens.items() if t in self.known_tokens)
+        return _HeaderRow(
+            raw,
+            meta=_all_meta(values, _memo(_found, self.lines.meta)),
+            column_numbers=bool(raw) and self._is_column_numbers(raw),
+            known=known,
+            label_known=frozenset(c for c in known if tokens[c] in self.vocab.label_words),
+        )
 
     def _is_column_numbers(self, raw: list[tuple[int, Any]]) -> bool:
         """The 栏次 row: says 栏次, or holds only the column numbers 1, 2, 3 …"""
