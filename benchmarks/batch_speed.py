@@ -5,7 +5,8 @@
 Generates N workbooks of different units, layouts and sizes (the sample, the seven layout
 fixtures of tests/layouts.py, each unit under its own name, and variants with extra 科目
 rows), then prints per workbook and per second: the raw python-calamine read of all sheets
-(the floor, in one process and on all cores), our reader alone, validate in one process, validate on all
+(the floor, in one process and on all cores), our reader alone, recognition alone and the
+rules alone (where the time of validate goes), validate in one process, validate on all
 cores, the Dask path (LocalCluster on loopback), annotate, and the cold start of
 `xlplugin validate` on the sample (a new interpreter each time).  Each timed path runs in
 a process that has already started up once: start-up is the cold start, paid once.
@@ -32,8 +33,11 @@ import openpyxl  # noqa: E402
 from python_calamine import CalamineWorkbook  # noqa: E402
 from timing import median_ms  # noqa: E402
 
-from xlplugin.batch import Options, collector_paused, run_many  # noqa: E402
+from xlplugin.batch import Options, chunks, collector_paused, run_many  # noqa: E402
 from xlplugin.io.readers import read_workbook  # noqa: E402
+from xlplugin.rules.validate import load_rules, validate_inspections  # noqa: E402
+from xlplugin.specs import DEFAULT_YEAR, load_year  # noqa: E402
+from xlplugin.tables.recognize import recognize  # noqa: E402
 from xlplugin.workbook import inspect_workbook  # noqa: E402
 
 SAMPLE = ROOT / "workbook_templates" / "sample_2024.xlsx"
@@ -89,6 +93,21 @@ def read_sheets(paths: list[str]) -> None:
             read_workbook(path)
 
 
+def recognise_all(sheets: list, paths: list[str]) -> list:
+    spec = load_year(DEFAULT_YEAR)
+    with collector_paused():
+        return [recognize(workbook, spec, path, "calamine") for workbook, path in zip(sheets, paths)]
+
+
+def rules_by_chunk(inspections: list) -> None:
+    """The rules over the chunks run_many would make in one process."""
+    spec, rules = load_year(DEFAULT_YEAR), load_rules(DEFAULT_YEAR)
+    size = len(chunks(inspections, 1)[0])
+    with collector_paused():
+        for start in range(0, len(inspections), size):
+            validate_inspections(inspections[start : start + size], spec, rules)
+
+
 def timed(runs: int, action) -> float:
     """The fastest of `runs` runs: this machine's speed drifts within minutes, and the
     fastest run is the one least disturbed by it."""
@@ -138,6 +157,13 @@ def main() -> None:
         # second pass over the sheet XML for formulas without a cached value (calamine reads
         # them as blank and has no formula API)
         line("read into Sheets, one process", timed(args.repeat, lambda: read_sheets(strings)), n)
+        # where the time of validate goes: each step alone, on the output of the step before
+        sheets = [read_workbook(path) for path in strings]
+        line("recognition alone", timed(args.repeat, lambda: recognise_all(sheets, strings)), n)
+        inspections = recognise_all(sheets, strings)
+        del sheets
+        line("rules alone, by chunk", timed(args.repeat, lambda: rules_by_chunk(inspections)), n)
+        del inspections
         line("validate, one process", timed(args.repeat, lambda: run_many(strings, Options(), jobs=1)), n)
         line("validate, all cores", timed(args.repeat, lambda: run_many(strings, Options(), jobs=0)), n)
         if not args.skip_dask:

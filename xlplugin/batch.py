@@ -21,11 +21,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from .model import WorkbookReport
 from .specs import DEFAULT_YEAR
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -128,22 +130,22 @@ def run_many(paths: list[str], options: Options, jobs: int = 0, scheduler: str =
             progress(len(done), len(paths))
 
     workers = jobs or os.cpu_count() or 1
-    chunks = _chunks(paths, workers)
+    parts = chunks(paths, workers)
     if scheduler:
         with collector_paused():  # results arrive as pickles of many small objects
             _on_dask(paths, options, scheduler, record)
-    elif workers == 1 or len(chunks) == 1:
-        for chunk in chunks:
+    elif workers == 1 or len(parts) == 1:
+        for chunk in parts:
             record(run_chunk(chunk, options))
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(chunks))) as pool, collector_paused():
-            futures = [pool.submit(run_chunk, chunk, options) for chunk in chunks]
+        with ProcessPoolExecutor(max_workers=min(workers, len(parts))) as pool, collector_paused():
+            futures = [pool.submit(run_chunk, chunk, options) for chunk in parts]
             for future in as_completed(futures):
                 record(future.result())
     return [done[path] for path in paths]
 
 
-def _chunks(paths: list[str], workers: int, least: int = 16, most: int = 64) -> list[list[str]]:
+def chunks(paths: list[T], workers: int, least: int = 16, most: int = 64) -> list[list[T]]:
     """Chunks small enough to keep every worker busy and show progress, large enough for the
     stacked schemas and rules to pay off (benchmarks/batch_speed.py: 15.8 ms per workbook in
     chunks of 4, 11.2 in chunks of 60)."""
@@ -158,7 +160,7 @@ def _on_dask(paths: list[str], options: Options, scheduler: str, record: Callabl
 
     with Client(scheduler, timeout="30s") as client:
         workers = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
-        futures = client.map(run_chunk, _chunks(paths, workers), options=options, pure=False)
+        futures = client.map(run_chunk, chunks(paths, workers), options=options, pure=False)
         for future in dask_completed(futures):
             record(future.result())
 
