@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from ..model import Block, Inspection, Problem, RecognizedTable, Row, Sheet
 from ..specs import BlockSpec, TableSpec, YearSpec
 from ..text import Memo, NotANumber, a1, column_letter, covered_cells, is_code, normalize_label, parse_amount, split_code
-from .titles import TitleHit, find_titles, prefix_parts, text_cells
+from .titles import TitleHit, find_titles, prefix_parts
 
 _HEADER_WINDOW = 16  # rows below a title in which its header must start and end
 _HEADER_CACHE_SIZE = 4096  # distinct headers remembered per table (a batch has a handful of templates)
@@ -41,10 +41,8 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
     notes: list[str] = []  # sentences anywhere that may say a table is empty
     for sheet in sheets:
         merges = _MergeMap(sheet)
-        texts = text_cells(sheet)
-        may_note = _memo(_may_note, spec.lines.empty_note)
-        notes += [v for _, _, v in texts if may_note[v]]
-        hits = find_titles(sheet, spec, texts)
+        candidates = _text_cells(sheet, _memo(_may_note, spec.lines.empty_note), notes)
+        hits = find_titles(sheet, spec, candidates)
         for i, hit in enumerate(hits):
             end = next((h.row for h in hits[i + 1 :] if h.row > hit.row), len(sheet.rows))
             table, reason, score = _TableReader(hit, end, spec, merges).read()
@@ -74,15 +72,26 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
     return Inspection(path, reader, tables, missing, [s.name for s in sheets], problems, notes)
 
 
+def _text_cells(sheet: Sheet, may_note: Memo, notes: list[str]) -> list[tuple[int, int, str]]:
+    """(row, col, text) of the text cells that may be a title (every title ends in 表); the
+    texts that may note an empty table are added to `notes`.  One pass over every cell."""
+    candidates = []
+    for r, row in enumerate(sheet.rows):
+        for c, value in enumerate(row):
+            if type(value) is str:
+                if may_note[value]:
+                    notes.append(value)
+                if "表" in value:
+                    candidates.append((r, c, value))
+    return candidates
+
+
 class _MergeMap:
     """Reads a cell's text as shown: a cell covered by a merged range shows its top-left value."""
 
     def __init__(self, sheet: Sheet):
         self.sheet = sheet
-        self.covered: dict[int, list[tuple[int, int, int]]] = {}  # row → (col, origin row, origin col)
-        for r0, c0, r1, c1 in sheet.merges:
-            for r, c in covered_cells(r0, c0, r1, c1):
-                self.covered.setdefault(r, []).append((c, r0, c0))
+        self.covered = _COVERED[tuple(sheet.merges)]  # a batch's sheets share their template's merges
 
     def shown_row(self, row: int, width: int) -> list[Any]:
         """The row as shown, `width` cells long."""
@@ -100,6 +109,18 @@ class _HeaderRow(NamedTuple):
     column_numbers: bool  # the 栏次 row
     known: frozenset[int]  # columns whose text is a known header label
     label_known: frozenset[int]  # … and names a label column (项目, 科目名称)
+
+
+def _covered_by(merges: tuple[tuple[int, int, int, int], ...]) -> dict[int, list[tuple[int, int, int]]]:
+    """Row → (col, origin row, origin col) of each cell that a merged range covers (read only)."""
+    covered: dict[int, list[tuple[int, int, int]]] = {}
+    for r0, c0, r1, c1 in merges:
+        for r, c in covered_cells(r0, c0, r1, c1):
+            covered.setdefault(r, []).append((c, r0, c0))
+    return covered
+
+
+_COVERED = Memo(_covered_by, size=1024)
 
 
 @dataclass

@@ -57,13 +57,8 @@ def _match_title(text: str, spec: YearSpec) -> tuple[TableSpec, str] | None:
     return table, prefix
 
 
-def text_cells(sheet: Sheet) -> list[tuple[int, int, str]]:
-    """(row, col, text) of every text cell of the sheet, top to bottom: what titles and notes are read from."""
-    return [(r, c, v) for r, row in enumerate(sheet.rows) for c, v in enumerate(row) if type(v) is str]
-
-
 def find_titles(sheet: Sheet, spec: YearSpec, texts: list[tuple[int, int, str]]) -> list[TitleHit]:
-    """Every title cell among the sheet's text cells, top to bottom."""
+    """Every title cell among the sheet's text cells (row, col, text), top to bottom."""
     hits = []
     for r, c, value in texts:
         if "表" not in value:  # every title ends in 表
