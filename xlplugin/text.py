@@ -80,7 +80,8 @@ def parse_amount(value: object) -> float | None:
         raise NotANumber(str(value))
     if isinstance(value, (int, float)):
         return float(value)
-    number = _TEXT_AMOUNTS[str(value)]
+    text = str(value)
+    number = _TEXT_AMOUNTS[text] if len(text) <= 64 else _text_amount(text)  # long texts are not worth keeping
     if number is NotANumber:
         raise NotANumber(str(value))
     return number

@@ -323,7 +323,7 @@ class _TableReader:
             label_known=frozenset(c for c in known if tokens[c] in self.vocab.label_words),
         )
 
-    def _is_column_numbers(self, raw: list[tuple[int, Any]]) -> bool:
+    def _is_column_numbers(self, raw: tuple[tuple[int, Any], ...]) -> bool:
         """The 栏次 row: says 栏次, or holds only the column numbers 1, 2, 3 …"""
         if any(self.vocab.token(v) in self.vocab.column_numbers for _, v in raw):
             return True
@@ -335,7 +335,7 @@ class _TableReader:
             numbers.append(int(digits))
         return len(numbers) >= 2 and sorted(set(numbers)) == list(range(1, max(numbers) + 1))
 
-    def _looks_like_data(self, raw: list[tuple[int, Any]], label_cols: set[int]) -> bool:
+    def _looks_like_data(self, raw: tuple[tuple[int, Any], ...], label_cols: set[int]) -> bool:
         for c, v in raw:
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 return True
