@@ -179,11 +179,14 @@ def test_a_memo_gives_the_function_value_and_stays_bounded():
     assert len(square) <= 3 and calls == [2, 3, 4, 5, 2]
 
 
+CHANGED_IN_PLACE = ["r-1-unknown-row", "r-2-unknown-column", "c-1-text-amount", "c-3-formula-without-value", "e-1-empty-fund-without-note", "g-1-missing-table", "s-3-empty-without-note", "h-6-code-format"]
+
+
 def test_recognition_does_not_depend_on_the_workbooks_seen_before(tmp_path):
     """Recognition remembers header rows and headers across workbooks; each workbook must
     still be recognised as if nothing were remembered.  Every layout, the template and the
-    sample, every corpus case and the sample without its merged ranges, with both readers, one
-    after the other: the same as with a memory that keeps nothing."""
+    sample and the sample without its merged ranges with both readers, and corpus cases that
+    change them in place, one after the other: the same as with a memory that keeps nothing."""
     import layouts
 
     from xlplugin.io.readers import read_workbook
@@ -196,8 +199,6 @@ def test_recognition_does_not_depend_on_the_workbooks_seen_before(tmp_path):
     for name in layouts.LAYOUTS:
         layouts.build(name, tmp_path / f"{name}.xlsx")
         paths.append(tmp_path / f"{name}.xlsx")
-    # the corpus: variants of the sample and the layouts that differ in a cell or two
-    paths += [build(case, tmp_path / f"{case.name}.xlsx") for case in sorted(HERE.iterdir()) if (case / "case.toml").exists()]
     book = openpyxl.load_workbook(SAMPLE)  # the same cells without merged ranges, as an Office.js Book sends them
     for sheet in book.worksheets:
         for merged in list(sheet.merged_cells.ranges):
@@ -205,6 +206,10 @@ def test_recognition_does_not_depend_on_the_workbooks_seen_before(tmp_path):
     book.save(tmp_path / "unmerged.xlsx")
     paths.append(tmp_path / "unmerged.xlsx")
     inputs = [(path, reader) for reader in READERS for path in paths]
+    # corpus cases that change a header, a row label, a value or a table of the sample or a
+    # layout in a cell or two, at the same places (calamine only: openpyxl reads slowly)
+    changed = [HERE / name for name in CHANGED_IN_PLACE]
+    inputs += [(build(case, tmp_path / f"{case.name}.xlsx"), "calamine") for case in changed]
 
     class Forgetful(dict):  # a memory that keeps nothing: each header is worked out afresh
         def __setitem__(self, key, value) -> None:
