@@ -109,6 +109,14 @@ def rules_by_chunk(inspections: list) -> None:
             validate_inspections(inspections[start : start + size], spec, rules)
 
 
+def time_steps(paths: list[str], runs: int) -> None:
+    """Where the time of validate goes: each step alone, on the output of the step before."""
+    sheets = [read_workbook(path) for path in paths]
+    line("recognition alone", timed(runs, lambda: recognise_all(sheets, paths)), len(paths))
+    inspections = recognise_all(sheets, paths)
+    line("rules alone, by chunk", timed(runs, lambda: rules_by_chunk(inspections)), len(paths))
+
+
 def timed(runs: int, action) -> float:
     """The fastest of `runs` runs: this machine's speed drifts within minutes, and the
     fastest run is the one least disturbed by it."""
@@ -158,13 +166,7 @@ def main() -> None:
         # second pass over the sheet XML for formulas without a cached value (calamine reads
         # them as blank and has no formula API)
         line("read into Sheets, one process", timed(args.repeat, lambda: read_sheets(strings)), n)
-        # where the time of validate goes: each step alone, on the output of the step before
-        sheets = [read_workbook(path) for path in strings]
-        line("recognition alone", timed(args.repeat, lambda: recognise_all(sheets, strings)), n)
-        inspections = recognise_all(sheets, strings)
-        del sheets
-        line("rules alone, by chunk", timed(args.repeat, lambda: rules_by_chunk(inspections)), n)
-        del inspections
+        time_steps(strings, args.repeat)
         line("validate, one process", timed(args.repeat, lambda: run_many(strings, Options(), jobs=1)), n)
         line("validate, all cores", timed(args.repeat, lambda: run_many(strings, Options(), jobs=0)), n)
         if not args.skip_dask:
