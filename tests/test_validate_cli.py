@@ -119,6 +119,21 @@ def test_a_users_rules_file_can_relevel_a_rule(tmp_path):
     assert next(f for f in found if f["rule_id"] == "H-4")["severity"] == "warning"
 
 
+def test_a_message_placeholder_without_a_value_stays_as_written(tmp_path):
+    """A user's rules file may name a placeholder the check does not fill: the message keeps it
+    as written ({备注}) instead of failing the run."""
+    text = (DATA_DIR / "2024" / "rules.toml").read_text(encoding="utf-8")
+    start = text.index('id = "H-4"')
+    message = text.index("message = ", start)
+    changed = text[:message] + 'message = "{table} 第 {row} 行 {备注}：' + text[message + len('message = "') :]
+    rules = tmp_path / "rules.toml"
+    rules.write_text(changed, encoding="utf-8")
+    result = run_cli("validate", str(_broken(tmp_path)), "--format", "json", "--rules", str(rules))
+    found = json.loads(result.stdout)["workbooks"][0]["findings"]
+    message = next(f for f in found if f["rule_id"] == "H-4")["message"]
+    assert "{备注}" in message and "{table}" not in message and "{row}" not in message
+
+
 def test_a_bad_rules_file_is_named(tmp_path):
     rules = tmp_path / "rules.toml"
     rules.write_text('[[rule]]\nid = "Z-1"\nseverity = "fatal"\nkind = "sum"\nmessage = "x"\nsource = "y"\n', encoding="utf-8")

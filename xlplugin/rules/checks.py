@@ -48,29 +48,35 @@ def make_finding(
     severity: str | None = None,
     **fields: object,
 ) -> Finding:
-    values = _Fields(table=table, **fields)
+    fields["table"] = table  # `fields` is this call's own dict: no copy (a batch makes thousands of findings)
     if comparison is not None:
-        values.update(
+        fields.update(
             actual=money(comparison.actual),
             expected=money(comparison.expected),
             difference=money(comparison.difference),
             tolerance=money(comparison.tolerance),
         )
-    message = rule.message.format_map(values)
+    try:
+        message = rule.message.format_map(fields)
+    except KeyError:  # a placeholder with no value here stays as written
+        message = rule.message.format_map(_Fields(fields))
     if severity == INFO:
         message = f"尾差（在允许范围内，不必修改）：{message}"
+    related = list(dict.fromkeys(o.ref for o in read)) if read else []
+    if comparison is None:
+        return Finding(rule.id, severity or rule.severity, table, sheet, cell, message, related)
     return Finding(
-        rule_id=rule.id,
-        severity=severity or rule.severity,
-        table=table,
-        sheet=sheet,
-        cell=cell,
-        message=message,
-        related_cells=list(dict.fromkeys(o.ref for o in read)) if read else [],
-        expected=None if comparison is None else comparison.expected,
-        actual=None if comparison is None else comparison.actual,
-        difference=None if comparison is None else comparison.difference,
-        tolerance=None if comparison is None else comparison.tolerance,
+        rule.id,
+        severity or rule.severity,
+        table,
+        sheet,
+        cell,
+        message,
+        related,
+        comparison.expected,
+        comparison.actual,
+        comparison.difference,
+        comparison.tolerance,
     )
 
 
