@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import layouts
 import openpyxl
+from hypothesis import given
+from hypothesis import strategies as st
 
-from xlplugin.rules.tolerance import HALF, compare, exceeds, half_width, operand
+from xlplugin.rules.tolerance import HALF, adds_up_exactly, compare, exceeds, half_width, operand
 from xlplugin.workbook import inspect_workbook, validate_workbook
 
 
@@ -24,6 +28,27 @@ def test_blank_cells_are_exact_zeros():
     blank = operand(None, "S", "A1")
     assert blank.half == 0 and blank.value == 0
     assert compare([blank], _printed(0.0)).tolerance == HALF
+
+
+_CELL = st.one_of(st.none(), st.just(math.nan), st.floats(-1e9, 1e9), st.integers(-10**6, 10**6).map(lambda n: n / 100))
+
+
+@given(_CELL, st.lists(_CELL, max_size=12))
+def test_adds_up_exactly_is_compare_exact_without_operands(total, parts):
+    """The shortcut the rules take before building Operands says exactly what compare says,
+    for blanks, NaN, printed two-decimal amounts and any float."""
+    assert adds_up_exactly(total, parts) == compare(_printed(total), _printed(*parts)).exact
+
+
+@given(st.lists(st.integers(-10**8, 10**8).map(lambda n: n / 100), max_size=12), st.integers(-2, 2))
+def test_adds_up_exactly_agrees_on_totals_near_their_sum(parts, cents):
+    total = round(sum(parts), 2) + cents / 100  # the printed total, or a cent or two off
+    assert adds_up_exactly(total, parts) == compare(_printed(total), _printed(*parts)).exact
+
+
+def test_adds_up_exactly_sees_a_cent():
+    assert adds_up_exactly(3.3, [1.1, 2.2]) and adds_up_exactly(None, [math.nan, 0.0])
+    assert not adds_up_exactly(3.31, [1.1, 2.2])
 
 
 def test_exceeds_needs_the_intervals_apart():

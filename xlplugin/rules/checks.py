@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..model import ERROR, INFO, Finding
 from .facts import FactRow, Facts, TableMissing, Unavailable, parse_reference
-from .tolerance import Comparison, Operand, compare, exceeds
+from .tolerance import Comparison, Operand, adds_up_exactly, compare, exceeds
 
 
 @dataclass(frozen=True)
@@ -173,12 +173,15 @@ def check_hierarchy(rule: Rule, facts: Facts) -> list[Finding] | None:
             if not parts_of:
                 continue
             for column in columns:
-                head = parent.operand(column)
+                head = parent.amounts.get(column)
                 if head is None:
                     continue
                 ran = True
+                cells = [c.amounts.get(column) for c in parts_of]
+                if adds_up_exactly(head[0], [found[0] for found in cells if found is not None]):
+                    continue  # most 类/款 add up exactly: no Operand needed
                 parts = [o for o in (c.operand(column) for c in parts_of) if o is not None]
-                found = _equation(rule, table.name, head, parts, row=parent.name, column=column)
+                found = _equation(rule, table.name, parent.operand(column), parts, row=parent.name, column=column)
                 if found:
                     findings.append(found)
     return findings if ran else None

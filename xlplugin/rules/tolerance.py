@@ -80,6 +80,19 @@ def compare(actual: list[Operand], expected: list[Operand]) -> Comparison:
     return Comparison(round(right, 6), round(left, 6), round(left - right, 6), round(tolerance, 6))
 
 
+def adds_up_exactly(total: float | None, parts: list[float | None]) -> bool:
+    """compare([total], parts).exact for plain cell values (None or NaN = blank), without
+    building Operands: the same sums in the same order.  Most equations of a workbook hold
+    exactly, and a rule can skip them before it reads any cell as an Operand."""
+    left = sum(_as_number(v) for v in (total,))
+    right = sum(_as_number(v) for v in parts)
+    return abs(round(left - right, 6)) <= _EPSILON
+
+
+def _as_number(value: float | None) -> float:
+    return 0.0 if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
 def exceeds(left: list[Operand], right: list[Operand]) -> Comparison | None:
     """The comparison when Σ left is certainly greater than Σ right, else None."""
     result = compare(left, right)
