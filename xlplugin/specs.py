@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .text import normalize_label, normalize_title
+from .text import Memo, normalize_label, normalize_title
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -157,20 +157,15 @@ class HeaderVocabulary:
 
     def token(self, text: object) -> str:
         """Canonical header label of a header cell ('' when blank)."""
-        if type(text) is not str:
-            return ""
-        tokens = self._tokens
-        found = tokens.get(text)
-        if found is None:
-            if len(tokens) >= 65536:  # bounded, for a server that runs for months
-                tokens.clear()
-            label = normalize_label(text)
-            found = tokens[text] = self.aliases.get(label, label)
-        return found
+        return self._tokens[text] if type(text) is str else ""
 
     @functools.cached_property
-    def _tokens(self) -> dict[str, str]:  # the same header texts recur in every workbook of a batch
-        return {}
+    def _tokens(self) -> Memo:  # the same header texts recur in every workbook of a batch
+        return Memo(self._token)
+
+    def _token(self, text: str) -> str:
+        label = normalize_label(text)
+        return self.aliases.get(label, label)
 
     @functools.cached_property
     def label_words(self) -> frozenset[str]:

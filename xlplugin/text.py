@@ -83,7 +83,7 @@ def parse_amount(value: object) -> float | None:
     text = str(value)
     number = _TEXT_AMOUNTS[text] if len(text) <= 64 else _text_amount(text)  # long texts are not worth keeping
     if number is NotANumber:
-        raise NotANumber(str(value))
+        raise NotANumber(text)
     return number
 
 

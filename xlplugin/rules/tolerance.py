@@ -36,9 +36,14 @@ class Operand:
 
 
 def operand(value: float | None, sheet: str, cell: str, sign: int = 1, half: float = HALF) -> Operand:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _blank(value):
         return Operand(0.0, 0.0, sheet, cell, sign)
     return Operand(float(value), half, sheet, cell, sign)
+
+
+def _blank(value: float | None) -> bool:
+    """None or NaN: a blank cell, read as an exact zero."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def half_width(unit: str, values: list[float]) -> float:
@@ -84,13 +89,9 @@ def adds_up_exactly(total: float | None, parts: list[float | None]) -> bool:
     """compare([total], parts).exact for plain cell values (None or NaN = blank), without
     building Operands: the same sums in the same order.  Most equations of a workbook hold
     exactly, and a rule can skip them before it reads any cell as an Operand."""
-    left = sum(_as_number(v) for v in (total,))
-    right = sum(_as_number(v) for v in parts)
+    left = 0.0 if _blank(total) else float(total)
+    right = sum(0.0 if _blank(v) else float(v) for v in parts)
     return abs(round(left - right, 6)) <= _EPSILON
-
-
-def _as_number(value: float | None) -> float:
-    return 0.0 if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
 def exceeds(left: list[Operand], right: list[Operand]) -> Comparison | None:

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from ..model import Block, Inspection, Problem, RecognizedTable, Row, Sheet
 from ..specs import BlockSpec, TableSpec, YearSpec
 from ..text import Memo, NotANumber, a1, column_letter, covered_cells, is_code, normalize_label, parse_amount, split_code
-from .titles import TitleHit, find_titles, prefix_parts
+from .titles import TITLE_MARK, TitleHit, find_titles, prefix_parts
 
 _HEADER_WINDOW = 16  # rows below a title in which its header must start and end
 _HEADER_CACHE_SIZE = 4096  # distinct headers remembered per table (a batch has a handful of templates)
@@ -73,7 +73,7 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
 
 
 def _text_cells(sheet: Sheet, may_note: Memo, notes: list[str]) -> list[tuple[int, int, str]]:
-    """(row, col, text) of the text cells that may be a title (every title ends in 表); the
+    """(row, col, text) of the text cells that may be a title (they hold TITLE_MARK); the
     texts that may note an empty table are added to `notes`.  One pass over every cell."""
     candidates = []
     for r, row in enumerate(sheet.rows):
@@ -81,7 +81,7 @@ def _text_cells(sheet: Sheet, may_note: Memo, notes: list[str]) -> list[tuple[in
             if type(value) is str:
                 if may_note[value]:
                     notes.append(value)
-                if "表" in value:
+                if TITLE_MARK in value:
                     candidates.append((r, c, value))
     return candidates
 
@@ -121,6 +121,17 @@ def _covered_by(merges: tuple[tuple[int, int, int, int], ...]) -> dict[int, list
 
 
 _COVERED = Memo(_covered_by, size=1024)
+
+
+def _remembered(memory: dict, key: Any, work: Callable[[], Any]) -> Any:
+    """memory[key], worked out (and kept) on a first sight.  One lookup, so that a server thread
+    clearing the memory cannot cause a KeyError; bounded, for a server that runs for months."""
+    found = memory.get(key)
+    if found is None:
+        if len(memory) >= _HEADER_CACHE_SIZE:
+            memory.clear()
+        found = memory[key] = work()
+    return found
 
 
 @dataclass
@@ -174,9 +185,7 @@ class _TableReader:
         self.problems: list[Problem] = []
         self.unit, self.unit_stated = "万元", False
         self.unit_name, _ = prefix_parts(hit.prefix)
-        self.known_tokens = (
-            self.vocab.label | self.vocab.code | set(self.vocab.code_parts) | self.vocab.ignore | self.table.header_tokens
-        )
+        self.known_tokens = self.vocab.label_words | self.vocab.ignore | self.table.header_tokens
         self.row_labels = self.table.row_labels
         # a blank amount cell is blank, unless a formula without a cached value stands there
         self.blanks_are_blank = not self.sheet.uncached_formulas
@@ -299,17 +308,12 @@ class _TableReader:
         once per table and content (as stored, and as shown where merged cells cover it)."""
         values = self.sheet.rows[r]
         shown = self.merges.shown_row(r, len(values) + 1) if r in self.merges.covered else None
-        cache = self.table.header_row_cache
         try:  # types too: True == 1, but 1 is data and True is not
             key = (tuple(values), tuple(map(type, values)), shown and tuple(shown))
-            found = cache.get(key)
+            hash(key)
         except TypeError:  # a value that cannot be hashed
             return self._read_header_row(values, shown)
-        if found is None:
-            if len(cache) >= _HEADER_CACHE_SIZE:
-                cache.clear()
-            found = cache[key] = self._read_header_row(values, shown)
-        return found
+        return _remembered(self.table.header_row_cache, key, lambda: self._read_header_row(values, shown))
 
     def _read_header_row(self, values: list[Any], shown: list[Any] | None) -> _HeaderRow:
         raw = tuple((c, v) for c, v in enumerate(values) if v not in (None, ""))
@@ -352,17 +356,16 @@ class _TableReader:
         width = max(len(self.sheet.rows[r]) for r in header_rows)
         shown = tuple(tuple(self.merges.shown_row(r, width)) for r in header_rows)
         key = (shown, bool(self.sheet.merges), self.hit.row, tuple(header_rows), self.sheet.name)
-        cache = self.table.header_cache
-        found = cache.get(key)  # one lookup: the server recognises in several threads
-        if found is None:
+
+        def match() -> tuple[list[_Group], list[Problem]]:
             first = len(self.problems)
             groups = self._match_header(shown, width)
-            if len(cache) >= _HEADER_CACHE_SIZE:
-                cache.clear()
-            cache[key] = (groups, self.problems[first:])
-        else:
-            groups, problems = found
-            self.problems += [dataclasses.replace(p) for p in problems]
+            problems = self.problems[first:]
+            del self.problems[first:]  # added below, like those of a header remembered
+            return groups, problems
+
+        groups, problems = _remembered(self.table.header_cache, key, match)
+        self.problems += [dataclasses.replace(p) for p in problems]
         return [g.fresh() for g in groups]
 
     def _match_header(self, shown: tuple[tuple[Any, ...], ...], width: int) -> list[_Group]:
@@ -517,9 +520,7 @@ class _TableReader:
         return Row(r + 1, group.spec.default_row, "", "", self._amounts(r, raw, group), group.amount_letters, raw)
 
     def _amounts(self, r: int, raw: tuple[Any, ...], group: _Group) -> tuple[float, ...]:
-        """The amounts of a row's amount cells as stored; NaN for blank or unreadable."""
-        if _FLOAT_OR_BLANK.issuperset(map(type, raw)) and not self.sheet.uncached_formulas:
-            return tuple(map(_NAN_FOR_BLANK.get, raw, raw))
+        """The amounts of a row's amount cells as stored, cell by cell; NaN for blank or unreadable."""
         amounts = []
         for c, value in zip(group.amount_indexes, raw):
             number = value if type(value) is float else self._amount(r, c, value)
@@ -555,7 +556,6 @@ class _TableReader:
 
 
 _FLOAT = {float}
-_FLOAT_OR_BLANK = {float, type(None)}
 _NAN_FOR_BLANK = {None: math.nan}  # .get(v, v): a blank cell reads as NaN, a number as itself
 
 
@@ -607,7 +607,7 @@ def _all_meta(values: list[Any], meta_line: Memo) -> bool:
 
 
 def _may_note(text: str, pattern: re.Pattern) -> bool:
-    return len(text) < 500 and pattern.search(text) is not None
+    return len(text) < 500 and _found(text, pattern)
 
 
 def _label_parts(cells: tuple[Any, ...]) -> tuple[str, str, str]:

@@ -32,9 +32,12 @@ class TitleHit:
     prefix: str  # what stood before the title: unit name and/or year
 
 
+TITLE_MARK = "表"  # every title ends in 表: a text without it is no title
+
+
 def match_title(text: object, spec: YearSpec) -> tuple[TableSpec, str] | None:
     """(table, prefix) when `text` is a table title, else None."""
-    if not isinstance(text, str) or len(text) > 120 or "表" not in text:  # every title ends in 表
+    if not isinstance(text, str) or len(text) > 120 or TITLE_MARK not in text:
         return None
     return _match_title(text, spec)
 
@@ -61,8 +64,6 @@ def find_titles(sheet: Sheet, spec: YearSpec, texts: list[tuple[int, int, str]])
     """Every title cell among the sheet's text cells (row, col, text), top to bottom."""
     hits = []
     for r, c, value in texts:
-        if "表" not in value:  # every title ends in 表
-            continue
         found = match_title(value, spec)
         if found:
             hits.append(TitleHit(found[0], sheet, r, c, value.strip(), found[1]))
