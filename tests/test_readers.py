@@ -24,16 +24,24 @@ def _with_formula(path: Path) -> None:
     book.save(path)
 
 
-def _cache(path: Path, sheet_part: str, cell: str, value: str) -> None:
-    """Give formula cell `cell` the cached value Excel would have stored."""
+def _rewrite(path: Path, change) -> None:
+    """Rewrite the package's parts through change(name, data) -> (name, data)."""
     tmp = path.with_suffix(".tmp")
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == sheet_part:
-                data = re.sub(rf'(<c r="{cell}"[^>]*>\s*<f>[^<]*</f>)\s*(<v\s*/>|<v></v>)?'.encode(), rb"\1<v>" + value.encode() + b"</v>", data)
-            dst.writestr(item, data)
+            dst.writestr(*change(item.filename, src.read(item.filename)))
     tmp.replace(path)
+
+
+def _cache(path: Path, sheet_part: str, cell: str, value: str) -> None:
+    """Give formula cell `cell` the cached value Excel would have stored."""
+
+    def cached(name: str, data: bytes) -> tuple[str, bytes]:
+        if name == sheet_part:
+            data = re.sub(rf'(<c r="{cell}"[^>]*>\s*<f>[^<]*</f>)\s*(<v\s*/>|<v></v>)?'.encode(), rb"\1<v>" + value.encode() + b"</v>", data)
+        return name, data
+
+    _rewrite(path, cached)
 
 
 @pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
@@ -46,6 +54,42 @@ def test_formula_without_cached_value_is_reported_not_guessed(tmp_path, reader):
     assert "公式没有缓存值" in table.problems[0].message
     out = run_cli("inspect", str(path), "--reader", reader).stdout
     assert "C7 公式没有缓存值（formula without cached value）" in out
+
+
+_T5_PART = "xl/worksheets/sheet5.xml"
+_MAIN = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def _r_attribute_last(name: str, data: bytes) -> tuple[str, bytes]:
+    if name == _T5_PART:  # <c s="3" r="C7">: XML does not fix the order of attributes
+        data = re.sub(rb'<c r="([A-Z]+\d+)"([^>]*?)(/?)>', rb'<c\2 r="\1"\3>', data)
+    return name, data
+
+
+def _prefixed(name: str, data: bytes) -> tuple[str, bytes]:
+    if name == _T5_PART:  # <x:c r="C7"><x:f>…: as .NET's Open XML SDK may write it
+        data = re.sub(rb"<(/?)([A-Za-z]+[ />])", rb"<\1x:\2", data.replace(_MAIN, _MAIN.replace(b"xmlns=", b"xmlns:x=")))
+    return name, data
+
+
+def _stored_elsewhere(name: str, data: bytes) -> tuple[str, bytes]:
+    if name == _T5_PART:  # the part's place is whatever the workbook's relationships say
+        return "xl/sheets/five.xml", data
+    if name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+        data = data.replace(b"worksheets/sheet5.xml", b"sheets/five.xml")
+    return name, data
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+@pytest.mark.parametrize("spelling", [_r_attribute_last, _prefixed, _stored_elsewhere], ids=lambda f: f.__name__.strip("_"))
+def test_formula_without_cached_value_is_reported_however_the_writer_spells_the_sheet(tmp_path, reader, spelling):
+    path = tmp_path / "公式.xlsx"
+    _with_formula(path)
+    _rewrite(path, spelling)
+    table = inspect_workbook(path, reader=reader).tables[T5]
+    assert (table.value("合计", "合计"), table.value("合计", "基本支出")) == (None, 1.25)  # both readers read the part
+    assert [(p.cell, p.sheet) for p in table.problems] == [("C7", T5)]
+    assert "公式没有缓存值" in table.problems[0].message
 
 
 @pytest.mark.parametrize("reader", ["calamine", "openpyxl"])

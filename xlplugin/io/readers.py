@@ -40,17 +40,22 @@ def read_workbook(path: str | Path, reader: str = "calamine") -> list[Sheet]:
     path = Path(path)
     with _package(path) as package:
         try:
-            uncached = _uncached_formulas(package)
-        except (zipfile.BadZipFile, zlib.error, EOFError, ElementTree.ParseError, DefusedXmlException) as error:
+            seen, with_formulas = _worksheet_parts(package)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
             raise WorkbookReadError(path, f"文件已损坏（corrupt workbook）：{error}") from error
-    if reader == "calamine":
-        sheets = _read_calamine(path)
-    elif reader == "openpyxl":
-        sheets = _read_openpyxl(path)
-    else:
-        raise ValueError(f"unknown reader {reader!r}; choose one of {READERS}")
-    for sheet in sheets:
-        sheet.uncached_formulas = uncached.get(sheet.name, set())
+        if reader == "calamine":
+            sheets = _read_calamine(path)
+        elif reader == "openpyxl":
+            sheets = _read_openpyxl(path)
+        else:
+            raise ValueError(f"unknown reader {reader!r}; choose one of {READERS}")
+        if with_formulas or seen < len(sheets):  # a formula somewhere, or sheets stored elsewhere
+            try:
+                uncached = _uncached_formulas(package, with_formulas)
+            except (zipfile.BadZipFile, zlib.error, EOFError, ElementTree.ParseError, DefusedXmlException) as error:
+                raise WorkbookReadError(path, f"文件已损坏（corrupt workbook）：{error}") from error
+            for sheet in sheets:
+                sheet.uncached_formulas = uncached.get(sheet.name, set())
     return sheets
 
 
@@ -124,23 +129,56 @@ def _read_openpyxl(path: Path) -> list[Sheet]:
     return sheets
 
 
-_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
-_VALUE = re.compile(rb"<v>[^<]+</v>")
+# Any namespace prefix (<x:c>), attributes in any order: the scan must not miss what calamine reads.
+_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
+_CELL = re.compile(rb"<" + _PREFIX + rb"c(\s[^>]*?)?(?:/>|>(.*?)</" + _PREFIX + rb"c>)", re.S)
+_REF = re.compile(rb"""\sr=["']([A-Z]+)(\d+)["']""")
+_FORMULA = re.compile(rb"<" + _PREFIX + rb"f[\s>/]")
+_VALUE = re.compile(rb"<" + _PREFIX + rb"v>[^<]+</")
+_SHEET_FOLDER = "xl/worksheets/"
 
 
-def _uncached_formulas(package: zipfile.ZipFile) -> dict[str, set[tuple[int, int]]]:
-    """Per sheet name, the (row, col) of formula cells that carry no cached value."""
+def _worksheet_parts(package: zipfile.ZipFile) -> tuple[int, dict[str, bytes]]:
+    """How many parts the sheet folder holds where every writer puts worksheets, and the XML of
+    those that may hold a formula.  Each part is read, so that a damaged one is found here."""
+    seen, with_formulas = 0, {}
+    for name in package.NameToInfo:
+        if _in_sheet_folder(name):
+            seen += 1
+            xml = package.read(name)
+            if _may_hold_formula(xml):
+                with_formulas[name] = xml
+    return seen, with_formulas
+
+
+def _in_sheet_folder(name: str) -> bool:
+    return name.startswith(_SHEET_FOLDER) and name.endswith(".xml") and "/" not in name[len(_SHEET_FOLDER) :]
+
+
+def _may_hold_formula(xml: bytes) -> bool:
+    return b"<f" in xml or (b":f" in xml and _FORMULA.search(xml) is not None)
+
+
+def _uncached_formulas(package: zipfile.ZipFile, read: dict[str, bytes]) -> dict[str, set[tuple[int, int]]]:
+    """Per sheet name, the (row, col) of formula cells that carry no cached value; `read` holds
+    the parts already read (a cell without its r attribute has no place to report, and is left)."""
     found: dict[str, set[tuple[int, int]]] = {}
     for name, part in _sheet_parts(package).items():
-        try:
-            xml = package.read(part)
-        except KeyError:
-            continue
-        if b"<f" not in xml:
-            continue
-        for letters, number, body in _CELL.findall(xml):
-            if body and b"<f" in body and not _VALUE.search(body):
-                found.setdefault(name, set()).add((int(number) - 1, column_index(letters.decode())))
+        xml = read.get(part)
+        if xml is None:
+            if _in_sheet_folder(part):
+                continue  # read already: no formula
+            try:
+                xml = package.read(part)
+            except KeyError:
+                continue
+            if not _may_hold_formula(xml):
+                continue
+        for attributes, body in _CELL.findall(xml):
+            if body and _FORMULA.search(body) and not _VALUE.search(body):
+                ref = _REF.search(attributes) if attributes else None
+                if ref is not None:
+                    found.setdefault(name, set()).add((int(ref[2]) - 1, column_index(ref[1].decode())))
     return found
 
 
