@@ -1,13 +1,14 @@
 """Speed of the headless paths on N varied workbooks, against python-calamine's raw read.
 
-    python benchmarks/batch_speed.py [--workbooks 200] [--skip-dask] [--repeat 3]
+    python benchmarks/batch_speed.py [--workbooks 200] [--skip-dask] [--repeat 3] [--pairs 5]
 
 Generates N workbooks of different units, layouts and sizes (the sample, the seven layout
 fixtures of tests/layouts.py, each unit under its own name, and variants with extra 科目
 rows), then prints per workbook and per second: the raw python-calamine read of all sheets
 (the floor, in one process and on all cores), our reader alone, recognition alone and the
 rules alone (where the time of validate goes), validate in one process, validate on all
-cores, the Dask path (LocalCluster on loopback), annotate, and the cold start of
+cores, validate in one process against the floor from runs taken in turn (the machine's speed
+drifts), the Dask path (LocalCluster on loopback), annotate, and the cold start of
 `xlplugin validate` on the sample (a new interpreter each time; also as installed for users, without
 the test extras, which pandera would otherwise import).  Each timed path runs in
 a process that has already started up once: start-up is the cold start, paid once.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -127,6 +129,20 @@ def timed(runs: int, action) -> float:
     return best
 
 
+def alternated_ratio(pairs: int, floor, action) -> None:
+    """`action` against `floor`, run in turn `pairs` times: each ratio compares two runs taken
+    seconds apart, so that the machine's drift (up to 1.7 × within minutes) cancels out."""
+    ratios = []
+    for _ in range(max(1, pairs)):
+        start = time.perf_counter()
+        floor()
+        middle = time.perf_counter()
+        action()
+        ratios.append((time.perf_counter() - middle) / (middle - start))
+    ratios.sort()
+    print(f"{'validate / floor, run in turn':34s} {statistics.median(ratios):9.2f} ×  (median of {len(ratios)} pairs; {ratios[0]:.2f}–{ratios[-1]:.2f})")
+
+
 def line(label: str, seconds: float, count: int) -> None:
     print(f"{label:34s} {seconds / count * 1000:9.2f} ms/workbook {count / seconds:9.1f} workbooks/s")
 
@@ -149,6 +165,7 @@ def main() -> None:
     parser.add_argument("--workbooks", type=int, default=200)
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument("--repeat", type=int, default=3, help="runs per line; the fastest is printed")
+    parser.add_argument("--pairs", type=int, default=5, help="floor and one-process validate run in turn, for their ratio")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -168,6 +185,7 @@ def main() -> None:
         time_steps(strings, args.repeat)
         line("validate, one process", timed(args.repeat, lambda: run_many(strings, Options(), jobs=1)), n)
         line("validate, all cores", timed(args.repeat, lambda: run_many(strings, Options(), jobs=0)), n)
+        alternated_ratio(args.pairs, lambda: read_all(strings), lambda: run_many(strings, Options(), jobs=1))
         if not args.skip_dask:
             from distributed import LocalCluster
 
