@@ -10,7 +10,7 @@ import layouts
 import pytest
 from conftest import ONE_ERROR, SAMPLE, run_cli, sample_with
 
-from xlplugin.batch import expand_inputs
+from xlplugin.batch import Options, expand_inputs, run_many, summary_table
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +80,55 @@ def test_on_a_dask_cluster(folder):
 def test_nothing_to_check_is_a_clear_error(tmp_path):
     result = run_cli("validate", str(tmp_path / "*.xlsx"))
     assert result.returncode == 2 and "没有找到要校验的工作簿" in result.stderr
+
+
+def _findings(outcome) -> list[tuple[str, str, str, str]]:
+    return [(f.rule_id, f.sheet, f.cell, f.message) for f in outcome.report.findings]
+
+
+def test_a_bug_met_on_one_workbook_does_not_stop_the_batch(folder, tmp_path, monkeypatch):
+    """Fault injection: no input is known to break the engine (each one found was fixed), so a
+    recognition bug, a validation bug and an annotation bug are put on one workbook each."""
+    import xlplugin.marks
+    import xlplugin.rules.validate
+    import xlplugin.tables.recognize
+
+    paths = expand_inputs([str(folder)])
+    options = Options(annotate_to=str(tmp_path / "标注"), annotate_dir=True)
+    normal = {Path(o.path).name: o for o in run_many(paths, options, jobs=1)}
+    recognize, validate, plan = xlplugin.tables.recognize.recognize, xlplugin.rules.validate.validate_inspections, xlplugin.marks.plan_marks
+
+    def recognize_bug(sheets, spec, path="", reader=""):
+        if path.endswith("某街道.xlsx"):
+            raise KeyError("某个表头")
+        return recognize(sheets, spec, path, reader)
+
+    def validate_bug(inspections, spec, rules, screened=None):
+        if any(i.path.endswith("财政局.xlsx") for i in inspections):
+            raise ZeroDivisionError("division by zero")
+        return validate(inspections, spec, rules, screened)
+
+    def plan_bug(report):
+        if report.path.endswith("卫生院.xlsm"):
+            raise IndexError("list index out of range")
+        return plan(report)
+
+    monkeypatch.setattr(xlplugin.tables.recognize, "recognize", recognize_bug)
+    monkeypatch.setattr(xlplugin.rules.validate, "validate_inspections", validate_bug)
+    monkeypatch.setattr(xlplugin.marks, "plan_marks", plan_bug)
+    outcomes = run_many(paths, Options(annotate_to=str(tmp_path / "再标注"), annotate_dir=True), jobs=1)
+    got = {Path(o.path).name: o for o in outcomes}
+    for name, error in (("某街道.xlsx", "KeyError: '某个表头'"), ("财政局.xlsx", "ZeroDivisionError: division by zero")):
+        assert got[name].report is None and got[name].internal
+        assert got[name].error.startswith(f"{got[name].path}: 程序内部错误（internal error），本文件未能检查")
+        assert error in got[name].error and ".py:" in got[name].error  # the place, for the developers
+    assert got["卫生院.xlsm"].annotated == "" and "IndexError" in got["卫生院.xlsm"].error
+    assert _findings(got["卫生院.xlsm"]) == _findings(normal["卫生院.xlsm"])  # its findings stand
+    assert _findings(got["人社局.xlsx"]) == _findings(normal["人社局.xlsx"])  # validated alone after the chunk failed
+    assert got["人社局.xlsx"].annotated and not got["人社局.xlsx"].error
+    assert "不是 Excel 工作簿" in got["损坏.xlsx"].error and not got["损坏.xlsx"].internal
+    table = summary_table(outcomes).splitlines()
+    rows = {Path(line.split("\t")[1]).name: line.split("\t") for line in table[1:-1]}
+    assert rows["某街道.xlsx"][5].startswith("未能检查：程序内部错误")
+    assert rows["损坏.xlsx"][5].startswith("无法读取：不是 Excel 工作簿")
+    assert table[-1] == "共 5 个工作簿：通过 2 个，未通过 0 个，无法读取 1 个，程序内部错误未能检查 2 个"

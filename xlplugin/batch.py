@@ -17,6 +17,7 @@ import gc
 import glob
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class Outcome:
     error: str = ""
     annotated: str = ""
     notes: list[str] = field(default_factory=list)
+    internal: bool = False  # no report because of a bug, not because the file cannot be read
 
 
 def expand_inputs(arguments: Iterable[str]) -> list[str]:
@@ -73,9 +75,10 @@ def expand_inputs(arguments: Iterable[str]) -> list[str]:
 
 def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
     """Validate (and annotate) several workbooks in this process: each is read and recognised,
-    then the schemas run once over all of them (rules/schemas.py); never raises for a bad input."""
+    then the schemas run once over all of them (rules/schemas.py); never raises for a bad input,
+    nor for a bug met on one input (that input's outcome says so)."""
     from .io.readers import WorkbookReadError, read_workbook
-    from .rules.validate import load_rules, validate_inspections
+    from .rules.validate import load_rules
     from .specs import load_year
     from .tables.recognize import recognize
 
@@ -90,7 +93,9 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
                 read.append((outcome, recognize(read_workbook(outcome.path, options.reader), spec, outcome.path, options.reader)))
             except WorkbookReadError as error:
                 outcome.error = str(error)
-        for (outcome, _), report in zip(read, validate_inspections([i for _, i in read], spec, rules)):
+            except Exception as error:  # a bug met on one workbook: it is reported, the others are checked
+                outcome.error, outcome.internal = _internal(outcome.path, error), True
+        for outcome, report in _validated(read, spec, rules):
             outcome.report = report
             target = _annotation_target(outcome.path, options)
             if target is None:
@@ -99,9 +104,36 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
                 to_annotate.append((outcome, target))
         del read  # the grids go before the collector resumes, or its first pass walks them all
     for outcome, target in to_annotate:  # openpyxl's workbooks hold cycles: annotate with the collector on
-        outcome.annotated, outcome.error = _annotate(outcome.report, Path(outcome.path), target, options)
+        try:
+            outcome.annotated, outcome.error = _annotate(outcome.report, Path(outcome.path), target, options)
+        except Exception as error:  # the findings stand; only the annotated copy is missing
+            outcome.error = _internal(outcome.path, error)
         outcome.report.inspection = _lean(outcome.report.inspection)
     return outcomes
+
+
+def _validated(read: list, spec, rules) -> list[tuple[Outcome, WorkbookReport]]:
+    """(outcome, report) for each (outcome, inspection) of `read`, all at once; should a bug stop
+    that, one by one, so that only the workbook that meets the bug goes without a report."""
+    from .rules.validate import validate_inspections
+
+    try:
+        return list(zip([o for o, _ in read], validate_inspections([i for _, i in read], spec, rules)))
+    except Exception:
+        validated = []
+        for outcome, inspection in read:
+            try:
+                validated.append((outcome, validate_inspections([inspection], spec, rules)[0]))
+            except Exception as error:
+                outcome.error, outcome.internal = _internal(outcome.path, error), True
+        return validated
+
+
+def _internal(path: str, error: Exception) -> str:
+    """A bug, said in one line for the user and with the place for the developers."""
+    frames = traceback.extract_tb(error.__traceback__)
+    place = f"（{Path(frames[-1].filename).name}:{frames[-1].lineno}）" if frames else ""
+    return f"{path}: 程序内部错误（internal error），本文件未能检查；请把文件和这条信息发给开发者：{type(error).__name__}: {error}{place}"
 
 
 @contextlib.contextmanager
@@ -228,7 +260,7 @@ def summary_table(outcomes: list[Outcome]) -> str:
     for number, outcome in enumerate(outcomes, start=1):
         report = outcome.report
         if report is None:
-            lines.append(f"{number}\t{outcome.path}\t\t\t\t无法读取：{outcome.error.split(': ', 1)[-1]}")
+            lines.append(f"{number}\t{outcome.path}\t\t\t\t{'未能检查' if outcome.internal else '无法读取'}：{outcome.error.split(': ', 1)[-1]}")
             continue
         errors, warnings = report.count("error"), report.count("warning")
         status = "未通过" if errors else ("通过（有提示）" if warnings else "通过")
@@ -237,5 +269,7 @@ def summary_table(outcomes: list[Outcome]) -> str:
         lines.append(f"{number}\t{outcome.path}\t{report.unit or '—'}\t{errors}\t{warnings}\t{status}")
     readable = [o for o in outcomes if o.report is not None]
     failing = sum(1 for o in readable if o.report.count("error"))
-    lines.append(f"共 {len(outcomes)} 个工作簿：通过 {len(readable) - failing} 个，未通过 {failing} 个，无法读取 {len(outcomes) - len(readable)} 个")
+    internal = sum(1 for o in outcomes if o.report is None and o.internal)
+    unchecked = f"，程序内部错误未能检查 {internal} 个" if internal else ""
+    lines.append(f"共 {len(outcomes)} 个工作簿：通过 {len(readable) - failing} 个，未通过 {failing} 个，无法读取 {len(outcomes) - len(readable) - internal} 个{unchecked}")
     return "\n".join(lines)

@@ -97,7 +97,7 @@ def validate(
     """校验工作簿：表内、表间勾稽关系，科目编码与名称，空表说明。不会修改文件（除非 --in-place）。
 
     WORKBOOKS 可以是文件、文件夹（递归查找 .xlsx/.xlsm）或通配符（如 "单位/**/*.xlsx"）。
-    退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取（其余文件照常校验）。
+    退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取或因程序内部错误未能检查（其余文件照常校验）。
     """
     from .batch import Options, ProgressBar, expand_inputs, run_many, summary_table
     from .report import render
