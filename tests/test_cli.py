@@ -99,6 +99,13 @@ def _damaged_sheet(path):
     path.write_bytes(bytes(data))
 
 
+def _stray_value_in_the_last_cell(path):
+    """One value typed into XFD1048576: python-calamine would ask for 550 GB and abort."""
+    book = openpyxl.load_workbook(TEMPLATE)
+    book.worksheets[0]["XFD1048576"] = "x"
+    book.save(path)
+
+
 BAD_INPUTS = {
     "missing.xlsx": (None, "文件不存在（file not found）"),
     "empty.xlsx": (lambda p: p.write_bytes(b""), "文件为空（empty file）"),
@@ -108,6 +115,7 @@ BAD_INPUTS = {
     "old.xls": (_legacy_xls, "旧版 .xls 格式不受支持（legacy .xls）"),
     "broken.xlsx": (_truncated, "文件已损坏或不完整（corrupt zip）"),
     "damaged.xlsx": (_damaged_sheet, "文件已损坏（corrupt workbook）"),
+    "stray.xlsx": (_stray_value_in_the_last_cell, "工作表「收入支出决算总表」的已用区域为 A1:XFD1048576"),
 }
 
 

@@ -11,6 +11,8 @@ import openpyxl
 import pytest
 from conftest import SAMPLE, TEMPLATE, run_cli
 
+from xlplugin.io.readers import WorkbookReadError, read_workbook
+from xlplugin.text import column_index
 from xlplugin.workbook import inspect_workbook
 
 T5 = "一般公共预算财政拨款支出决算表"
@@ -118,3 +120,40 @@ def test_text_where_a_number_belongs_is_a_problem_on_that_cell(tmp_path, reader)
         ("D10", "「待定」不是数字（not a number）"),
         ("E11", "「12,3.4」不是数字（not a number）"),
     ]
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_a_far_value_within_the_limit_is_read_as_usual(tmp_path, reader):
+    """Values past column ZZ or row 9999 make the reader measure the sheet; these stay well
+    within MAX_CELLS and are read as any other cell."""
+    path = tmp_path / "远处.xlsx"
+    book = openpyxl.load_workbook(SAMPLE)
+    book[T5]["A12000"] = "备注：远处的一行"
+    first = book.worksheets[0]
+    first["AAB3"] = 1.5
+    book.save(path)
+    sheets = {s.name: s for s in read_workbook(path, reader)}
+    assert sheets[T5].value(11999, 0) == "备注：远处的一行" and sheets[first.title].value(2, column_index("AAB")) == 1.5
+    assert inspect_workbook(path, reader=reader).tables[T5] is not None
+
+
+def test_the_grid_is_measured_from_a1_to_the_farthest_value(tmp_path):
+    """MAX_CELLS against rows × columns of A1 to the farthest row and column with a value, even when
+    no one cell stands at that corner; a formula without a value or an empty cell does not count."""
+    path = tmp_path / "两角.xlsx"
+    book = openpyxl.load_workbook(TEMPLATE)
+    sheet = book.worksheets[1]
+    sheet["ZZZ1"], sheet["A9000"] = "右上", "左下"  # 18,278 columns × 9,000 rows = 164 million cells
+    sheet["XFD1048576"] = "=1+1"  # no cached value: calamine leaves it out of the grid
+    book.save(path)
+    part = f"xl/worksheets/sheet{book.worksheets.index(sheet) + 1}.xml"
+
+    def inline(name: str, data: bytes) -> tuple[str, bytes]:  # 右上 as an inline string, as some writers store text
+        if name == part:
+            data = re.sub(rb'<c r="ZZZ1" t="s"><v>\d+</v></c>', '<c r="ZZZ1" t="inlineStr"><is><t>右上</t></is></c>'.encode(), data)
+            assert b"inlineStr" in data
+        return name, data
+
+    _rewrite(path, inline)
+    with pytest.raises(WorkbookReadError, match=f"工作表「{sheet.title}」的已用区域为 A1:ZZZ9000，共 164,502,000 个单元格"):
+        read_workbook(path)

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from defusedxml import DefusedXmlException, ElementTree
 
 from ..model import Sheet
-from ..text import column_index
+from ..text import a1, column_index
 
 READERS = ("calamine", "openpyxl")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -43,6 +43,8 @@ def read_workbook(path: str | Path, reader: str = "calamine") -> list[Sheet]:
             seen, with_formulas = _worksheet_parts(package)
         except (zipfile.BadZipFile, zlib.error, EOFError) as error:
             raise WorkbookReadError(path, f"文件已损坏（corrupt workbook）：{error}") from error
+        except _SheetTooLarge as large:
+            raise WorkbookReadError(path, large.message(package)) from None
         if reader == "calamine":
             sheets = _read_calamine(path)
         elif reader == "openpyxl":
@@ -135,20 +137,59 @@ _CELL = re.compile(rb"<" + _PREFIX + rb"c(\s[^>]*?)?(?:/>|>(.*?)</" + _PREFIX + 
 _REF = re.compile(rb"""\sr=["']([A-Z]+)(\d+)["']""")
 _FORMULA = re.compile(rb"<" + _PREFIX + rb"f[\s>/]")
 _VALUE = re.compile(rb"<" + _PREFIX + rb"v>[^<]+</")
+_INLINE = re.compile(rb"<" + _PREFIX + rb"is[\s>]")
 _SHEET_FOLDER = "xl/worksheets/"
 
 
 def _worksheet_parts(package: zipfile.ZipFile) -> tuple[int, dict[str, bytes]]:
     """How many parts the sheet folder holds where every writer puts worksheets, and the XML of
-    those that may hold a formula.  Each part is read, so that a damaged one is found here."""
+    those that may hold a formula.  Each part is read, so that a damaged one, or one too large
+    to read (_SheetTooLarge), is found here."""
     seen, with_formulas = 0, {}
     for name in package.NameToInfo:
         if _in_sheet_folder(name):
             seen += 1
             xml = package.read(name)
+            if _FAR.search(xml):
+                _check_extent(name, xml)
             if _may_hold_formula(xml):
                 with_formulas[name] = xml
     return seen, with_formulas
+
+
+# A sheet is read as a grid from A1 to its farthest value: one stray value in XFD1048576 makes
+# 17 billion cells, and python-calamine then asks for 550 GB and aborts the whole process.  A 决算
+# sheet has a few thousand cells; a sheet past this many is refused with the corner to look at.
+MAX_CELLS = 5_000_000
+_FAR = re.compile(rb"""r=["'](?:[A-Z]{3}|[A-Z]{1,2}\d{5})""")  # a cell past column ZZ or row 9999
+
+
+class _SheetTooLarge(Exception):
+    def __init__(self, part: str, rows: int, columns: int):
+        super().__init__(part)
+        self.part, self.rows, self.columns = part, rows, columns
+
+    def message(self, package: zipfile.ZipFile) -> str:
+        try:
+            name = next((n for n, p in _sheet_parts(package).items() if p == self.part), self.part)
+        except (KeyError, ElementTree.ParseError, DefusedXmlException):
+            name = self.part
+        return (
+            f"工作表「{name}」的已用区域为 A1:{a1(self.rows - 1, self.columns - 1)}，共 {self.rows * self.columns:,} 个单元格，"
+            f"超过可检查的 {MAX_CELLS:,} 个（sheet too large）；多半是远处的单元格误填了内容，请在 Excel 中按 Ctrl+End 找到并删除后另存再检查"
+        )
+
+
+def _check_extent(part: str, xml: bytes) -> None:
+    """Raise _SheetTooLarge when the grid from A1 to the farthest cell with a value is too large."""
+    rows = columns = 0
+    for attributes, body in _CELL.findall(xml):
+        if body and (_VALUE.search(body) or _INLINE.search(body)):
+            ref = _REF.search(attributes) if attributes else None
+            if ref is not None:
+                rows, columns = max(rows, int(ref[2])), max(columns, column_index(ref[1].decode()) + 1)
+    if rows * columns > MAX_CELLS:
+        raise _SheetTooLarge(part, rows, columns)
 
 
 def _in_sheet_folder(name: str) -> bool:
