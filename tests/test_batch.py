@@ -132,3 +132,33 @@ def test_a_bug_met_on_one_workbook_does_not_stop_the_batch(folder, tmp_path, mon
     assert rows["某街道.xlsx"][5].startswith("未能检查：程序内部错误")
     assert rows["损坏.xlsx"][5].startswith("无法读取：不是 Excel 工作簿")
     assert table[-1] == "共 5 个工作簿：通过 2 个，未通过 0 个，无法读取 1 个，程序内部错误未能检查 2 个"
+
+
+def test_a_worker_process_that_dies_takes_only_its_workbook_with_it(folder, monkeypatch):
+    """Fault injection: a native crash (os.abort, as python-calamine aborts when it cannot allocate)
+    on one workbook, inside a worker process (forked, so the injected fault is there too)."""
+    import faulthandler
+    import os
+
+    import xlplugin.tables.recognize
+
+    paths = expand_inputs([str(folder)])
+    normal = {Path(o.path).name: o for o in run_many(paths, Options(), jobs=1)}
+    recognize = xlplugin.tables.recognize.recognize
+
+    def abort_on_one(sheets, spec, path="", reader=""):
+        if path.endswith("财政局.xlsx"):
+            faulthandler.disable()  # pytest's traceback dump on SIGABRT would only be noise here
+            os.abort()
+        return recognize(sheets, spec, path, reader)
+
+    monkeypatch.setattr(xlplugin.tables.recognize, "recognize", abort_on_one)
+    outcomes = run_many(paths, Options(), jobs=2)
+    got = {Path(o.path).name: o for o in outcomes}
+    assert [o.path for o in outcomes] == paths
+    assert got["财政局.xlsx"].report is None and got["财政局.xlsx"].internal
+    assert "处理此文件的进程意外退出（worker crashed）" in got["财政局.xlsx"].error
+    for name in ("人社局.xlsx", "某街道.xlsx", "卫生院.xlsm"):
+        assert _findings(got[name]) == _findings(normal[name])
+    assert "不是 Excel 工作簿" in got["损坏.xlsx"].error
+    assert summary_table(outcomes).splitlines()[-1] == "共 5 个工作簿：通过 3 个，未通过 0 个，无法读取 1 个，程序内部错误未能检查 1 个"

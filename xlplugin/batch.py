@@ -7,7 +7,9 @@ then runs the schemas and screens the arithmetic rules once over the whole chunk
 processes (concurrent.futures) or on a Dask distributed cluster (`--scheduler
 tcp://host:port`) — no scheduler of our own.  Results come back as WorkbookReports
 without their DataFrames (what the reports need is kept), in input order; a file that
-cannot be read is a result too, so one bad file never stops the batch.
+cannot be read is a result too, so one bad file never stops the batch.  Nor does a bug met
+on one file (that file's result says so), nor a worker process that dies: the chunks it
+left run again one by one in processes of their own, each workbook alone if need be.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -176,11 +179,46 @@ def run_many(paths: list[str], options: Options, jobs: int = 0, scheduler: str =
         for chunk in parts:
             record(run_chunk(chunk, options))
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(parts))) as pool, collector_paused():
-            futures = [pool.submit(run_chunk, chunk, options) for chunk in parts]
-            for future in as_completed(futures):
-                record(future.result())
+        for chunk in _on_processes(parts, options, workers, record):  # left when a worker process died
+            record(_in_own_process(chunk, options))
     return [done[path] for path in paths]
+
+
+def _on_processes(parts: list[list[str]], options: Options, workers: int, record: Callable[[list[Outcome]], None]) -> list[list[str]]:
+    """The chunks on a pool of worker processes; returns those left unfinished because a worker
+    process died (a crash in native code: the pool is then broken and stops every chunk)."""
+    unfinished = []
+    with ProcessPoolExecutor(max_workers=min(workers, len(parts))) as pool, collector_paused():
+        futures = {pool.submit(run_chunk, chunk, options): chunk for chunk in parts}
+        for future in as_completed(futures):
+            try:
+                record(future.result())
+            except BrokenProcessPool:
+                unfinished.append(futures[future])
+    return unfinished
+
+
+def _in_own_process(chunk: list[str], options: Options) -> list[Outcome]:
+    """A chunk left by a died worker, in a process of its own, one after the other (rare, so
+    simple); if its process dies too, each workbook alone, and the one that kills its own
+    process is reported as not checked."""
+    outcomes = _alone(chunk, options)
+    if outcomes is not None:
+        return outcomes
+    return [(_alone([path], options) or [_died(path)])[0] for path in chunk]
+
+
+def _alone(paths: list[str], options: Options) -> list[Outcome] | None:
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        try:
+            return pool.submit(run_chunk, paths, options).result()
+        except BrokenProcessPool:
+            return None
+
+
+def _died(path: str) -> Outcome:
+    message = "处理此文件的进程意外退出（worker crashed），本文件未能检查；请把文件发给开发者"
+    return Outcome(path, error=f"{path}: 程序内部错误（internal error）：{message}", internal=True)
 
 
 def chunks(paths: list[T], workers: int, least: int = 16, most: int = 64) -> list[list[T]]:
