@@ -74,16 +74,26 @@ def _prefixed(name: str, data: bytes) -> tuple[str, bytes]:
     return name, data
 
 
-def _stored_elsewhere(name: str, data: bytes) -> tuple[str, bytes]:
-    if name == _T5_PART:  # the part's place is whatever the workbook's relationships say
-        return "xl/sheets/five.xml", data
-    if name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
-        data = data.replace(b"worksheets/sheet5.xml", b"sheets/five.xml")
-    return name, data
+def _moved(part: str):
+    """A change that stores `part` outside xl/worksheets/: its place is whatever the workbook's
+    relationships say."""
+    old, new = part.removeprefix("xl/").encode(), b"sheets/" + part.rsplit("/", 1)[1].encode()
+
+    def change(name: str, data: bytes) -> tuple[str, bytes]:
+        if name == part:
+            return "xl/" + new.decode(), data
+        if name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+            data = data.replace(old, new)
+        return name, data
+
+    return change
+
+
+_stored_elsewhere = _moved(_T5_PART)
 
 
 @pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
-@pytest.mark.parametrize("spelling", [_r_attribute_last, _prefixed, _stored_elsewhere], ids=lambda f: f.__name__.strip("_"))
+@pytest.mark.parametrize("spelling", [_r_attribute_last, _prefixed, _stored_elsewhere], ids=["r_attribute_last", "prefixed", "stored_elsewhere"])
 def test_formula_without_cached_value_is_reported_however_the_writer_spells_the_sheet(tmp_path, reader, spelling):
     path = tmp_path / "公式.xlsx"
     _with_formula(path)
@@ -137,9 +147,11 @@ def test_a_far_value_within_the_limit_is_read_as_usual(tmp_path, reader):
     assert inspect_workbook(path, reader=reader).tables[T5] is not None
 
 
-def test_the_grid_is_measured_from_a1_to_the_farthest_value(tmp_path):
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["in_xl_worksheets", "stored_elsewhere"])
+def test_the_grid_is_measured_from_a1_to_the_farthest_value(tmp_path, elsewhere):
     """MAX_CELLS against rows × columns of A1 to the farthest row and column with a value, even when
-    no one cell stands at that corner; a formula without a value or an empty cell does not count."""
+    no one cell stands at that corner; a formula without a value or an empty cell does not count;
+    the sheet is measured before the reader reads it wherever the package stores it."""
     path = tmp_path / "两角.xlsx"
     book = openpyxl.load_workbook(TEMPLATE)
     sheet = book.worksheets[1]
@@ -155,5 +167,7 @@ def test_the_grid_is_measured_from_a1_to_the_farthest_value(tmp_path):
         return name, data
 
     _rewrite(path, inline)
+    if elsewhere:
+        _rewrite(path, _moved(part))
     with pytest.raises(WorkbookReadError, match=f"工作表「{sheet.title}」的已用区域为 A1:ZZZ9000，共 164,502,000 个单元格"):
         read_workbook(path)

@@ -40,8 +40,8 @@ def read_workbook(path: str | Path, reader: str = "calamine") -> list[Sheet]:
     path = Path(path)
     with _package(path) as package:
         try:
-            seen, with_formulas = _worksheet_parts(package)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            with_formulas = _sheet_xml(package)
+        except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ElementTree.ParseError, DefusedXmlException) as error:
             raise WorkbookReadError(path, f"文件已损坏（corrupt workbook）：{error}") from error
         except _SheetTooLarge as large:
             raise WorkbookReadError(path, large.message(package)) from None
@@ -51,10 +51,10 @@ def read_workbook(path: str | Path, reader: str = "calamine") -> list[Sheet]:
             sheets = _read_openpyxl(path)
         else:
             raise ValueError(f"unknown reader {reader!r}; choose one of {READERS}")
-        if with_formulas or seen < len(sheets):  # a formula somewhere, or sheets stored elsewhere
+        if with_formulas:
             try:
                 uncached = _uncached_formulas(package, with_formulas)
-            except (zipfile.BadZipFile, zlib.error, EOFError, ElementTree.ParseError, DefusedXmlException) as error:
+            except (KeyError, ElementTree.ParseError, DefusedXmlException) as error:
                 raise WorkbookReadError(path, f"文件已损坏（corrupt workbook）：{error}") from error
             for sheet in sheets:
                 sheet.uncached_formulas = uncached.get(sheet.name, set())
@@ -138,23 +138,27 @@ _REF = re.compile(rb"""\sr=["']([A-Z]+)(\d+)["']""")
 _FORMULA = re.compile(rb"<" + _PREFIX + rb"f[\s>/]")
 _VALUE = re.compile(rb"<" + _PREFIX + rb"v>[^<]+</")
 _INLINE = re.compile(rb"<" + _PREFIX + rb"is[\s>]")
+_SHEET_ENTRY = re.compile(rb"<" + _PREFIX + rb"sheet\s")  # in xl/workbook.xml
 _SHEET_FOLDER = "xl/worksheets/"
 
 
-def _worksheet_parts(package: zipfile.ZipFile) -> tuple[int, dict[str, bytes]]:
-    """How many parts the sheet folder holds where every writer puts worksheets, and the XML of
-    those that may hold a formula.  Each part is read, so that a damaged one, or one too large
-    to read (_SheetTooLarge), is found here."""
-    seen, with_formulas = 0, {}
-    for name in package.NameToInfo:
-        if _in_sheet_folder(name):
-            seen += 1
-            xml = package.read(name)
-            if _FAR.search(xml):
-                _check_extent(name, xml)
-            if _may_hold_formula(xml):
-                with_formulas[name] = xml
-    return seen, with_formulas
+def _sheet_xml(package: zipfile.ZipFile) -> dict[str, bytes]:
+    """The XML of the worksheet parts that may hold a formula, by part.  Every sheet part is read
+    before the reader runs, so that a damaged one, or one too large to read (_SheetTooLarge), is
+    found first.  Writers put worksheets in xl/worksheets/; the workbook's relationships are
+    parsed only when it lists more sheets than that folder holds (a chart sheet, or a writer of
+    its own)."""
+    parts = [name for name in package.NameToInfo if _in_sheet_folder(name)]
+    if len(_SHEET_ENTRY.findall(package.read("xl/workbook.xml"))) > len(parts):
+        parts = list(dict.fromkeys([*parts, *(p for p in _sheet_parts(package).values() if p in package.NameToInfo)]))
+    with_formulas = {}
+    for name in parts:
+        xml = package.read(name)
+        if _FAR.search(xml):
+            _check_extent(name, xml)
+        if b"<f" in xml or (b":f" in xml and _FORMULA.search(xml) is not None):
+            with_formulas[name] = xml
+    return with_formulas
 
 
 # A sheet is read as a grid from A1 to its farthest value: one stray value in XFD1048576 makes
@@ -196,26 +200,12 @@ def _in_sheet_folder(name: str) -> bool:
     return name.startswith(_SHEET_FOLDER) and name.endswith(".xml") and "/" not in name[len(_SHEET_FOLDER) :]
 
 
-def _may_hold_formula(xml: bytes) -> bool:
-    return b"<f" in xml or (b":f" in xml and _FORMULA.search(xml) is not None)
-
-
-def _uncached_formulas(package: zipfile.ZipFile, read: dict[str, bytes]) -> dict[str, set[tuple[int, int]]]:
-    """Per sheet name, the (row, col) of formula cells that carry no cached value; `read` holds
-    the parts already read (a cell without its r attribute has no place to report, and is left)."""
+def _uncached_formulas(package: zipfile.ZipFile, with_formulas: dict[str, bytes]) -> dict[str, set[tuple[int, int]]]:
+    """Per sheet name, the (row, col) of formula cells that carry no cached value (a cell without
+    its r attribute has no place to report, and is left)."""
     found: dict[str, set[tuple[int, int]]] = {}
     for name, part in _sheet_parts(package).items():
-        xml = read.get(part)
-        if xml is None:
-            if _in_sheet_folder(part):
-                continue  # read already: no formula
-            try:
-                xml = package.read(part)
-            except KeyError:
-                continue
-            if not _may_hold_formula(xml):
-                continue
-        for attributes, body in _CELL.findall(xml):
+        for attributes, body in _CELL.findall(with_formulas.get(part, b"")):
             if body and _FORMULA.search(body) and not _VALUE.search(body):
                 ref = _REF.search(attributes) if attributes else None
                 if ref is not None:
