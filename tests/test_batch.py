@@ -7,10 +7,12 @@ import shutil
 from pathlib import Path
 
 import layouts
+import openpyxl
 import pytest
 from conftest import ONE_ERROR, SAMPLE, run_cli, sample_with
 
 from xlplugin.batch import Options, expand_inputs, run_many, summary_table
+from xlplugin.marks import RESULT_SHEET
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,27 @@ def test_annotate_dir_in_a_batch(folder, tmp_path):
     out = tmp_path / "标注"
     result = run_cli("validate", str(folder / "区直"), "--annotate-dir", str(out), "--jobs", "2")
     assert result.returncode == 1
-    assert sorted(p.name for p in out.iterdir()) == ["人社局.xlsx", "财政局.xlsx"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.xlsx")) == ["人社/人社局.xlsx", "财政局.xlsx"]
+
+
+def test_annotated_copies_of_files_named_alike_do_not_overwrite_each_other(tmp_path):
+    """Units often name their files alike: each copy keeps its sub-folder inside --annotate-dir; a
+    second run with that folder inside the inputs does not check the copies of the first."""
+    inbox = tmp_path / "各单位"
+    (inbox / "甲单位").mkdir(parents=True)
+    (inbox / "乙单位").mkdir()
+    shutil.copy(SAMPLE, inbox / "甲单位" / "2024年决算公开.xlsx")
+    sample_with(inbox / "乙单位" / "2024年决算公开.xlsx", ONE_ERROR)
+    out = inbox / "标注"
+    for _ in range(2):
+        result = run_cli("validate", str(inbox), "--annotate-dir", str(out), "--jobs", "2")
+        assert result.returncode == 1
+        assert result.stdout.strip().splitlines()[-1] == "共 2 个工作簿：通过 1 个，未通过 1 个，无法读取 0 个"
+    copies = {p.relative_to(out).as_posix(): p for p in out.rglob("*.xlsx")}
+    assert sorted(copies) == ["乙单位/2024年决算公开.xlsx", "甲单位/2024年决算公开.xlsx"]
+    summaries = {name: str(openpyxl.load_workbook(p)[RESULT_SHEET]["A2"].value) for name, p in copies.items()}
+    assert summaries["甲单位/2024年决算公开.xlsx"].startswith("错误（强制，必须改正）0 个")
+    assert summaries["乙单位/2024年决算公开.xlsx"].startswith("错误（强制，必须改正）2 个")
 
 
 def test_on_a_dask_cluster(folder):

@@ -15,6 +15,7 @@ left run again one by one in processes of their own, each workbook alone if need
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import glob
 import os
@@ -44,6 +45,7 @@ class Options:
     annotate_dir: bool = False
     in_place: bool = False
     allow_loss: bool = False
+    annotate_root: str = ""  # with annotate_dir: the inputs' common folder, mirrored inside it (run_many sets it)
 
 
 @dataclass
@@ -58,15 +60,20 @@ class Outcome:
     internal: bool = False  # no report because of a bug, not because the file cannot be read
 
 
-def expand_inputs(arguments: Iterable[str]) -> list[str]:
-    """Files as given; folders searched recursively for .xlsx/.xlsm; glob patterns expanded."""
+def expand_inputs(arguments: Iterable[str], outputs: str | None = None) -> list[str]:
+    """Files as given; folders searched recursively for .xlsx/.xlsm, except inside `outputs` (the
+    --annotate-dir of this run, which may hold the copies of an earlier one); glob patterns expanded."""
+    skip = Path(os.path.abspath(outputs)) if outputs else None
     paths: list[str] = []
     for argument in arguments:
         if os.path.isdir(argument):
             found = sorted(
                 str(p)
                 for p in Path(argument).rglob("*")
-                if p.suffix.lower() in WORKBOOK_SUFFIXES and not p.name.startswith(("~$", ".")) and p.is_file()
+                if p.suffix.lower() in WORKBOOK_SUFFIXES
+                and not p.name.startswith(("~$", "."))
+                and p.is_file()
+                and not (skip and Path(os.path.abspath(p)).is_relative_to(skip))
             )
             paths.extend(found)
         elif any(char in argument for char in "*?[") and not os.path.exists(argument):
@@ -170,6 +177,8 @@ def run_many(paths: list[str], options: Options, jobs: int = 0, scheduler: str =
         if progress:
             progress(len(done), len(paths))
 
+    if options.annotate_dir and not options.annotate_root:
+        options = dataclasses.replace(options, annotate_root=_common_folder(paths))
     workers = jobs or os.cpu_count() or 1
     parts = chunks(paths, workers)
     if scheduler:
@@ -245,10 +254,28 @@ def _annotation_target(path: str, options: Options) -> Path | None:
     if options.in_place:
         return Path(path)
     if options.annotate_dir and options.annotate_to:
-        return Path(options.annotate_to) / Path(path).name
+        return Path(options.annotate_to) / _below(path, options.annotate_root)
     if options.annotate_to:
         return Path(options.annotate_to)
     return None
+
+
+def _common_folder(paths: list[str]) -> str:
+    """The deepest folder holding every input ('' when they lie on different drives)."""
+    try:
+        return os.path.commonpath([os.path.dirname(os.path.abspath(path)) for path in paths])
+    except ValueError:
+        return ""
+
+
+def _below(path: str, root: str) -> Path:
+    """An input's place below `root`, which its annotated copy takes inside --annotate-dir: units
+    often name their files alike (甲单位/2024年决算.xlsx, 乙单位/2024年决算.xlsx), and no copy may
+    overwrite another.  Without a root (inputs on different drives), below a folder per drive."""
+    absolute = Path(os.path.abspath(path))
+    if root:
+        return absolute.relative_to(root)
+    return Path(absolute.drive.rstrip(":") or "root", *absolute.parts[1:])
 
 
 def _annotate(report: WorkbookReport, source: Path, target: Path, options: Options) -> tuple[str, str]:

@@ -75,7 +75,7 @@ def inspect(workbook: str, fmt: str, reader: str, year: int, catalogs: tuple[str
 @click.option("--strict", is_flag=True, help="提示（warning）也视为不通过：有提示时退出码为 1")
 @click.option("--show-info", is_flag=True, help="同时列出在允许尾差内的差异（info）")
 @click.option("--annotate", "annotate_to", type=click.Path(dir_okay=False), help="写出标注后的副本（单个工作簿）：问题单元格着色并加批注，首页为“审核结果”")
-@click.option("--annotate-dir", type=click.Path(file_okay=False), help="把每个工作簿的标注副本写到该文件夹（同名）")
+@click.option("--annotate-dir", type=click.Path(file_okay=False), help="把每个工作簿的标注副本写到该文件夹（同名，子文件夹结构与原文件相同）")
 @click.option("--in-place", is_flag=True, help="直接标注原文件（旁边保留 .bak 备份）")
 @click.option("--allow-loss", is_flag=True, help="即使工作簿含有写入时会丢失的内容（图表、图片等）也写出标注文件")
 @click.option("-j", "--jobs", type=int, default=0, help="同时校验的进程数（默认：本机全部核心）")
@@ -110,7 +110,7 @@ def validate(
 
     if sum(bool(x) for x in (annotate_to, annotate_dir, in_place)) > 1:
         _fail("--annotate、--annotate-dir、--in-place 只能选一个（choose one）")
-    paths = expand_inputs(workbooks)
+    paths = expand_inputs(workbooks, annotate_dir)
     if not paths:
         _fail(f"没有找到要校验的工作簿（no workbooks）：{' '.join(workbooks)}")
     if annotate_to and len(paths) != 1:
