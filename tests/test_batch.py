@@ -184,3 +184,20 @@ def test_a_worker_process_that_dies_takes_only_its_workbook_with_it(folder, monk
         assert _findings(got[name]) == _findings(normal[name])
     assert "不是 Excel 工作簿" in got["损坏.xlsx"].error
     assert summary_table(outcomes).splitlines()[-1] == "共 5 个工作簿：通过 3 个，未通过 0 个，无法读取 1 个，程序内部错误未能检查 1 个"
+
+
+def test_old_formats_in_a_folder_are_listed_as_unreadable_not_left_out(tmp_path):
+    """A unit that sent .xls or WPS .et is in the summary with the way out, not silently skipped."""
+    import xlwt
+
+    shutil.copy(SAMPLE, tmp_path / "甲单位.xlsx")
+    book = xlwt.Workbook()
+    book.add_sheet("收入支出决算总表").write(0, 0, "收入支出决算总表")
+    book.save(str(tmp_path / "乙单位.xls"))
+    shutil.copy(tmp_path / "乙单位.xls", tmp_path / "丙单位.et")
+    result = run_cli("validate", str(tmp_path))
+    assert result.returncode == 2
+    rows = {Path(line.split("\t")[1]).name: line.split("\t")[5] for line in result.stdout.strip().splitlines()[-4:-1]}
+    assert rows["甲单位.xlsx"] == "通过"
+    assert rows["乙单位.xls"].startswith("无法读取：旧版 .xls 格式不受支持（legacy .xls），请在 Excel 或 WPS 中另存为 .xlsx")
+    assert rows["丙单位.et"].startswith("无法读取：WPS 表格 .et 格式不受支持（WPS .et），请在 WPS 中另存为 .xlsx")

@@ -113,6 +113,7 @@ BAD_INPUTS = {
     "report.docx.xlsx": (_docx_like, "不是 Excel 工作簿（not a workbook）"),
     "locked.xlsx": (_encrypted, "工作簿设有打开密码（encrypted workbook）"),
     "old.xls": (_legacy_xls, "旧版 .xls 格式不受支持（legacy .xls）"),
+    "wps.et": (_legacy_xls, "WPS 表格 .et 格式不受支持（WPS .et）"),  # WPS's own format is an OLE file too
     "broken.xlsx": (_truncated, "文件已损坏或不完整（corrupt zip）"),
     "damaged.xlsx": (_damaged_sheet, "文件已损坏（corrupt workbook）"),
     "stray.xlsx": (_stray_value_in_the_last_cell, "工作表「收入支出决算总表」的已用区域为 A1:XFD1048576"),

@@ -32,6 +32,9 @@ from .model import WorkbookReport
 from .specs import DEFAULT_YEAR
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+# Found in folders too, though they cannot be read: the summary must say so, with the way out
+# (save as .xlsx), rather than leave a unit out of the batch without a word.
+UNREADABLE_SUFFIXES = (".xls", ".et")
 T = TypeVar("T")
 
 
@@ -61,8 +64,9 @@ class Outcome:
 
 
 def expand_inputs(arguments: Iterable[str], outputs: str | None = None) -> list[str]:
-    """Files as given; folders searched recursively for .xlsx/.xlsm, except inside `outputs` (the
-    --annotate-dir of this run, which may hold the copies of an earlier one); glob patterns expanded."""
+    """Files as given; glob patterns expanded; folders searched recursively for .xlsx/.xlsm (and
+    .xls/.et, which are then reported as unreadable), except inside `outputs` (this run's
+    --annotate-dir, which may hold the copies of an earlier run)."""
     skip = Path(os.path.abspath(outputs)) if outputs else None
     paths: list[str] = []
     for argument in arguments:
@@ -70,7 +74,7 @@ def expand_inputs(arguments: Iterable[str], outputs: str | None = None) -> list[
             found = sorted(
                 str(p)
                 for p in Path(argument).rglob("*")
-                if p.suffix.lower() in WORKBOOK_SUFFIXES
+                if p.suffix.lower() in WORKBOOK_SUFFIXES + UNREADABLE_SUFFIXES
                 and not p.name.startswith(("~$", "."))
                 and p.is_file()
                 and not (skip and Path(os.path.abspath(p)).is_relative_to(skip))

@@ -83,6 +83,8 @@ def _package(path: Path) -> zipfile.ZipFile:
     if head == _OLE_MAGIC:
         if _ENCRYPTION_STREAM in path.read_bytes():
             raise WorkbookReadError(path, "工作簿设有打开密码（encrypted workbook），请取消密码后另存再检查")
+        if path.suffix.lower() == ".et":
+            raise WorkbookReadError(path, "WPS 表格 .et 格式不受支持（WPS .et），请在 WPS 中另存为 .xlsx 后再检查")
         raise WorkbookReadError(path, "旧版 .xls 格式不受支持（legacy .xls），请在 Excel 或 WPS 中另存为 .xlsx 后再检查")
     try:
         package = zipfile.ZipFile(path)
