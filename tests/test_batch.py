@@ -201,3 +201,29 @@ def test_old_formats_in_a_folder_are_listed_as_unreadable_not_left_out(tmp_path)
     assert rows["甲单位.xlsx"] == "通过"
     assert rows["乙单位.xls"].startswith("无法读取：旧版 .xls 格式不受支持（legacy .xls），请在 Excel 或 WPS 中另存为 .xlsx")
     assert rows["丙单位.et"].startswith("无法读取：WPS 表格 .et 格式不受支持（WPS .et），请在 WPS 中另存为 .xlsx")
+
+
+def test_ctrl_c_stops_a_batch_soon_with_exit_130(tmp_path):
+    """Ctrl+C in a terminal reaches every process of the batch: the chunks not yet started are
+    dropped, the command says it was interrupted (no traceback) and exits 130, not 1 (1 means
+    "errors found" to a CI pipeline)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    inbox, out = tmp_path / "各单位", tmp_path / "标注"
+    inbox.mkdir()
+    for i in range(300):
+        shutil.copy(SAMPLE, inbox / f"单位{i:03d}.xlsx")
+    command = [sys.executable, "-m", "xlplugin.cli", "validate", str(inbox), "--jobs", "2", "--annotate-dir", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not (out.exists() and any(out.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal sends Ctrl+C: to the whole process group
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "已中断（interrupted）" in stderr and "Traceback" not in stderr
+    assert len(list(out.iterdir())) < 300  # it stopped: the chunks queued for no worker were dropped

@@ -203,11 +203,15 @@ def _on_processes(parts: list[list[str]], options: Options, workers: int, record
     unfinished = []
     with ProcessPoolExecutor(max_workers=min(workers, len(parts))) as pool, collector_paused():
         futures = {pool.submit(run_chunk, chunk, options): chunk for chunk in parts}
-        for future in as_completed(futures):
-            try:
-                record(future.result())
-            except BrokenProcessPool:
-                unfinished.append(futures[future])
+        try:
+            for future in as_completed(futures):
+                try:
+                    record(future.result())
+                except BrokenProcessPool:
+                    unfinished.append(futures[future])
+        except KeyboardInterrupt:  # Ctrl+C: the chunks not yet started are dropped, not waited for
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return unfinished
 
 

@@ -100,7 +100,7 @@ def validate(
     """校验工作簿：表内、表间勾稽关系，科目编码与名称，空表说明。不会修改文件（除非 --in-place）。
 
     WORKBOOKS 可以是文件、文件夹（递归查找 .xlsx/.xlsm）或通配符（如 "单位/**/*.xlsx"）。
-    退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取或因程序内部错误未能检查（其余文件照常校验）。
+    退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取或因程序内部错误未能检查（其余文件照常校验）；130 按 Ctrl+C 中断。
     """
     with _loading():
         from .batch import Options, ProgressBar, expand_inputs, run_many, summary_table
@@ -121,7 +121,11 @@ def validate(
     except SpecError as error:
         _fail(str(error))
     options = Options(reader, year, tuple(catalogs), rules_file, annotate_dir or annotate_to, bool(annotate_dir), in_place, allow_loss)
-    outcomes = run_many(paths, options, jobs=jobs if jobs > 0 else (1 if len(paths) == 1 else 0), scheduler=scheduler, progress=ProgressBar())
+    try:
+        outcomes = run_many(paths, options, jobs=jobs if jobs > 0 else (1 if len(paths) == 1 else 0), scheduler=scheduler, progress=ProgressBar())
+    except KeyboardInterrupt:
+        click.echo("\nxlplugin: 已中断（interrupted）：没有输出报告；已写出的标注副本是完整的", err=True)
+        sys.exit(130)
     for outcome in outcomes:
         if outcome.error:
             click.echo(f"xlplugin: 错误：{outcome.error}", err=True)
