@@ -150,3 +150,30 @@ def test_unknown_year_is_a_clear_error():
     result = run_cli("inspect", str(SAMPLE), "--year", "1999")
     assert result.returncode == 2
     assert "没有 1999 年度的表格定义" in result.stderr and "2024" in result.stderr
+
+
+@pytest.mark.parametrize("code_page, written_as", [("cp936", "gb18030"), ("cp1252", "utf-8"), ("utf-8", "utf-8")])
+def test_output_to_a_file_holds_any_unit_name_whatever_the_code_page(tmp_path, code_page, written_as):
+    """Redirected output uses the system's code page (GBK on Chinese Windows, cp1252 on others),
+    which lacks rare characters of names (𠮷) or all Chinese: the text is written as GB18030 (GBK's
+    bytes for every GBK character) or UTF-8 instead of stopping with a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    book = openpyxl.load_workbook(SAMPLE)
+    old, new = "乌鲁木齐市水磨沟区人力资源和社会保障局", "𠮷𬌗县人力资源和社会保障局"
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and old in cell.value:
+                    cell.value = cell.value.replace(old, new)
+    path = tmp_path / "生僻字.xlsx"
+    book.save(path)
+    environment = {**os.environ, "PYTHONIOENCODING": code_page}
+    result = subprocess.run([sys.executable, "-m", "xlplugin.cli", "validate", str(path)], capture_output=True, env=environment, timeout=120)
+    assert result.returncode == 0, result.stderr.decode(written_as, errors="replace")
+    text = result.stdout.decode(written_as)
+    assert text.startswith(f"工作簿：{path}（{new}，2024 年度）")
+    if written_as == "gb18030":  # a reader that takes the file as GBK still reads everything else
+        assert result.stdout.split("（".encode("gbk"))[0] == f"工作簿：{path}".encode("gbk")

@@ -6,6 +6,7 @@ and the problem).  Everything the user reads is in Chinese.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gc
 import json
@@ -31,6 +32,8 @@ _CATALOG = click.option(
 @click.version_option(__version__, prog_name="xlplugin")
 def main() -> None:
     """部门决算公开工作簿检查工具（九张表）。"""
+    for stream in (sys.stdout, sys.stderr):
+        _able_to_write_any_text(stream)
 
 
 @main.command()
@@ -258,6 +261,26 @@ def _loading():
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def _able_to_write_any_text(stream) -> None:
+    """Output redirected to a file or pipe is encoded with the system's code page: on Chinese
+    Windows GBK, which lacks rarer characters of place and unit names (𠮷), and on others one
+    with no Chinese at all; writing such a text stopped the command with a traceback after all
+    its work.  GBK becomes GB18030 (the same bytes for every GBK character, and room for all
+    the others), any other narrow code page UTF-8; what still cannot be written is replaced."""
+    try:
+        name = codecs.lookup(stream.encoding).name
+    except (AttributeError, LookupError, TypeError):
+        return
+    if not hasattr(stream, "reconfigure"):
+        return
+    if name in ("gbk", "gb2312"):
+        stream.reconfigure(encoding="gb18030", errors="replace")
+    elif not name.startswith("utf") and name != "gb18030":
+        stream.reconfigure(encoding="utf-8", errors="replace")
+    else:
+        stream.reconfigure(errors="replace")
 
 
 def _fail(message: str) -> None:
