@@ -171,9 +171,17 @@ def test_output_to_a_file_holds_any_unit_name_whatever_the_code_page(tmp_path, c
     path = tmp_path / "生僻字.xlsx"
     book.save(path)
     environment = {**os.environ, "PYTHONIOENCODING": code_page}
-    result = subprocess.run([sys.executable, "-m", "xlplugin.cli", "validate", str(path)], capture_output=True, env=environment, timeout=120)
-    assert result.returncode == 0, result.stderr.decode(written_as, errors="replace")
-    text = result.stdout.decode(written_as)
-    assert text.startswith(f"工作簿：{path}（{new}，2024 年度）")
+
+    def validate(*options: str) -> bytes:
+        command = [sys.executable, "-m", "xlplugin.cli", "validate", str(path), *options]
+        result = subprocess.run(command, capture_output=True, env=environment, timeout=120)
+        assert result.returncode == 0, result.stderr.decode(written_as, errors="replace")
+        return result.stdout
+
+    text = validate()
+    assert text.decode(written_as).startswith(f"工作簿：{path}（{new}，2024 年度）")
     if written_as == "gb18030":  # a reader that takes the file as GBK still reads everything else
-        assert result.stdout.split("（".encode("gbk"))[0] == f"工作簿：{path}".encode("gbk")
+        assert text.split("（".encode("gbk"))[0] == f"工作簿：{path}".encode("gbk")
+    sarif = json.loads(validate("--format", "sarif").decode("utf-8"))  # the machine formats are UTF-8, as they say
+    assert sarif["runs"][0]["artifacts"][0]["location"]["uri"]
+    assert new in validate("--format", "html").decode("utf-8")

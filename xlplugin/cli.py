@@ -55,6 +55,7 @@ def inspect(workbook: str, fmt: str, reader: str, year: int, catalogs: tuple[str
     except (WorkbookReadError, SpecError) as error:
         _fail(str(error))
     if fmt == "json":
+        _utf8(sys.stdout)
         click.echo(json.dumps(inspection_json(result), ensure_ascii=False, indent=2))
     else:
         click.echo(inspection_text(result))
@@ -136,6 +137,8 @@ def validate(
             click.echo(f"已写出标注文件：{outcome.annotated}", err=True)
     reports = [o.report for o in outcomes if o.report is not None]
     text = render(reports, fmt, show_info)
+    if fmt != "text":  # JSON, SARIF, JUnit XML and the HTML page say they are UTF-8, and are
+        _utf8(sys.stdout)
     if output:
         from .io.files import write_text_atomically
 
@@ -278,9 +281,14 @@ def _able_to_write_any_text(stream) -> None:
     if name in ("gbk", "gb2312"):
         stream.reconfigure(encoding="gb18030", errors="replace")
     elif not name.startswith("utf") and name != "gb18030":
-        stream.reconfigure(encoding="utf-8", errors="replace")
+        _utf8(stream)
     else:
         stream.reconfigure(errors="replace")
+
+
+def _utf8(stream) -> None:
+    if hasattr(stream, "reconfigure"):
+        stream.reconfigure(encoding="utf-8", errors="replace")
 
 
 def _fail(message: str) -> None:
