@@ -99,6 +99,26 @@ def test_on_a_dask_cluster(folder):
     assert on_cluster == _json(folder, "--jobs", "1")
 
 
+def test_on_dask_a_workbook_that_kills_every_worker_takes_only_itself(folder):
+    """Dask restarts a died worker and retries its task elsewhere; a workbook that kills every
+    worker ends in KilledWorker: its chunk then runs as one task per workbook."""
+    distributed = pytest.importorskip("distributed")
+    from faults import AbortOn
+
+    paths = expand_inputs([str(folder)])
+    normal = {Path(o.path).name: o for o in run_many(paths, Options(), jobs=1)}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+        with distributed.Client(cluster.scheduler_address) as client:
+            client.register_plugin(AbortOn("财政局.xlsx"))
+            outcomes = run_many(paths, Options(), scheduler=cluster.scheduler_address)
+    got = {Path(o.path).name: o for o in outcomes}
+    assert [o.path for o in outcomes] == paths
+    assert got["财政局.xlsx"].report is None and got["财政局.xlsx"].internal
+    assert "处理此文件的进程意外退出（worker crashed）" in got["财政局.xlsx"].error
+    for name in ("人社局.xlsx", "某街道.xlsx", "卫生院.xlsm"):
+        assert _findings(got[name]) == _findings(normal[name])
+
+
 def test_nothing_to_check_is_a_clear_error(tmp_path):
     result = run_cli("validate", str(tmp_path / "*.xlsx"))
     assert result.returncode == 2 and "没有找到要校验的工作簿" in result.stderr

@@ -9,7 +9,8 @@ tcp://host:port`) — no scheduler of our own.  Results come back as WorkbookRep
 without their DataFrames (what the reports need is kept), in input order; a file that
 cannot be read is a result too, so one bad file never stops the batch.  Nor does a bug met
 on one file (that file's result says so), nor a worker process that dies: the chunks it
-left run again one by one in processes of their own, each workbook alone if need be.
+left run again one by one in processes of their own, each workbook alone if need be (on
+Dask, a chunk whose every worker died runs again as one task per workbook).
 """
 
 from __future__ import annotations
@@ -248,14 +249,27 @@ def chunks(paths: list[T], workers: int, least: int = 16, most: int = 64) -> lis
 
 
 def _on_dask(paths: list[str], options: Options, scheduler: str, record: Callable[[list[Outcome]], None]) -> None:
-    from dask.distributed import Client
+    from dask.distributed import Client, KilledWorker
     from dask.distributed import as_completed as dask_completed
 
     with Client(scheduler, timeout="30s") as client:
         workers = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
-        futures = client.map(run_chunk, chunks(paths, workers), options=options, pure=False)
+        parts = chunks(paths, workers)
+        futures = client.map(run_chunk, parts, options=options, pure=False)
+        chunk_of = dict(zip(futures, parts))
+
+        def alone(single, path: str) -> Outcome:
+            try:
+                return single.result()[0]
+            except KilledWorker:
+                return _died(path)
+
         for future in dask_completed(futures):
-            record(future.result())
+            try:
+                record(future.result())
+            except KilledWorker:  # every worker that took it died (Dask retries a few times): each workbook alone
+                singles = client.map(run_chunk, [[path] for path in chunk_of[future]], options=options, pure=False)
+                record([alone(single, path) for single, path in zip(singles, chunk_of[future])])
 
 
 def _annotation_target(path: str, options: Options) -> Path | None:
