@@ -10,7 +10,7 @@ without their DataFrames (what the reports need is kept), in input order; a file
 cannot be read is a result too, so one bad file never stops the batch.  Nor does a bug met
 on one file (that file's result says so), nor a worker process that dies: the chunks it
 left run again one by one in processes of their own, each workbook alone if need be (on
-Dask, a chunk whose every worker died runs again as one task per workbook).
+Dask, the workbooks of a chunk whose every worker died run again one task at a time).
 """
 
 from __future__ import annotations
@@ -257,19 +257,17 @@ def _on_dask(paths: list[str], options: Options, scheduler: str, record: Callabl
         parts = chunks(paths, workers)
         futures = client.map(run_chunk, parts, options=options, pure=False)
         chunk_of = dict(zip(futures, parts))
-
-        def alone(single, path: str) -> Outcome:
-            try:
-                return single.result()[0]
-            except KilledWorker:
-                return _died(path)
-
+        killed = []
         for future in dask_completed(futures):
             try:
                 record(future.result())
-            except KilledWorker:  # every worker that took it died (Dask retries a few times): each workbook alone
-                singles = client.map(run_chunk, [[path] for path in chunk_of[future]], options=options, pure=False)
-                record([alone(single, path) for single, path in zip(singles, chunk_of[future])])
+            except KilledWorker:  # every worker that took it died (Dask retries a few times)
+                killed.extend(chunk_of[future])
+        for path in killed:  # one task at a time: a worker that dies then takes no other task with it
+            try:
+                record(client.submit(run_chunk, [path], options, pure=False).result())
+            except KilledWorker:
+                record([_died(path)])
 
 
 def _annotation_target(path: str, options: Options) -> Path | None:
