@@ -106,6 +106,17 @@ def _stray_value_in_the_last_cell(path):
     book.save(path)
 
 
+def _declared_huge(path):
+    """The template whose central directory says its first sheet unpacks to 3 GB (as a zip bomb
+    would; python-calamine would try to hold it)."""
+    data = bytearray(TEMPLATE.read_bytes())
+    name, entry = b"xl/worksheets/sheet1.xml", data.index(b"PK\x01\x02")  # the central directory
+    while data[entry + 46 : entry + 46 + len(name)] != name:
+        entry = data.index(b"PK\x01\x02", entry + 4)
+    data[entry + 24 : entry + 28] = (3 << 30).to_bytes(4, "little")  # its uncompressed size
+    path.write_bytes(bytes(data))
+
+
 BAD_INPUTS = {
     "missing.xlsx": (None, "文件不存在（file not found）"),
     "empty.xlsx": (lambda p: p.write_bytes(b""), "文件为空（empty file）"),
@@ -117,6 +128,7 @@ BAD_INPUTS = {
     "broken.xlsx": (_truncated, "文件已损坏或不完整（corrupt zip）"),
     "damaged.xlsx": (_damaged_sheet, "文件已损坏（corrupt workbook）"),
     "stray.xlsx": (_stray_value_in_the_last_cell, "工作表「收入支出决算总表」的已用区域为 A1:XFD1048576"),
+    "bomb.xlsx": (_declared_huge, "文件解压后过大（too large when unpacked）：其中 xl/worksheets/sheet1.xml 约 3.0 GB，超过 1 GB"),
 }
 
 

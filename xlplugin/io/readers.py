@@ -20,6 +20,7 @@ from ..model import Sheet
 from ..text import a1, column_index
 
 READERS = ("calamine", "openpyxl")
+MAX_PART_BYTES = 1 << 30  # one part of the package, unpacked: a 决算 workbook's largest is a few hundred KB
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -95,6 +96,12 @@ def _package(path: Path) -> zipfile.ZipFile:
     if "xl/workbook.xml" not in package.NameToInfo:
         package.close()
         raise WorkbookReadError(path, "不是 Excel 工作簿（not a workbook）：压缩包中没有 xl/workbook.xml")
+    huge = next((info for info in package.infolist() if info.file_size > MAX_PART_BYTES), None)
+    if huge is not None:  # a zip bomb, or a damaged size: python-calamine would abort trying to hold it
+        package.close()
+        raise WorkbookReadError(
+            path, f"文件解压后过大（too large when unpacked）：其中 {huge.filename} 约 {huge.file_size / 2**30:.1f} GB，超过 {MAX_PART_BYTES // 2**30} GB；文件可能已损坏"
+        )
     return package
 
 
