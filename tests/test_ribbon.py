@@ -103,3 +103,30 @@ def test_a_failure_is_a_chinese_message_not_a_traceback(monkeypatch, tmp_path):
 def test_an_unknown_button_is_a_message():
     book = _book(SAMPLE)
     assert ribbon.on_ribbon("btnNope", book).startswith("未知的按钮“btnNope”")
+
+
+def _with_used_range(path, address: str):
+    """The book as the client sends it, its first sheet's used range reaching `address` (one stray
+    value there: Excel reports the used range up to it; the values sent stay the sheet's own)."""
+    payload = copy.deepcopy(payload_from_file(path))
+    payload["sheets"][0]["used_range_address"] = address
+    return xw.Book(json=payload)
+
+
+def test_a_stray_value_far_away_is_a_message_not_a_hang(tmp_path):
+    """Reading A1:XFD1048576 would ask Excel for 17 billion cells: the button says which sheet and
+    what to do, and marks nothing."""
+    book = _with_used_range(SAMPLE, "A1:XFD1048576")
+    message = ribbon.on_ribbon("btnValidate", book)
+    first = openpyxl.load_workbook(SAMPLE, read_only=True).sheetnames[0]
+    assert message.startswith(f"操作未完成：工作表「{first}」的已用区域为 A1:XFD1048576，共 17,179,869,184 个单元格")
+    assert "Ctrl+End" in message
+    assert [a["func"] for a in book.json()["actions"]] == ["alert"] and _alerts(book)[0][3] == "critical"
+
+
+def test_blank_means_nothing_in_any_sheet_without_reading_a_far_used_range(tmp_path):
+    blank = tmp_path / "空白.xlsx"
+    openpyxl.Workbook().save(blank)
+    assert ribbon._is_blank(_book(blank))
+    assert not ribbon._is_blank(_book(SAMPLE))
+    assert not ribbon._is_blank(_with_used_range(blank, "A1:XFD1048576"))  # decided without asking for its values

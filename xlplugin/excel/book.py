@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..io.readers import MAX_CELLS, WorkbookReadError, too_large
 from ..marks import (
     COLUMNS,
     LINK_COLUMN,
@@ -45,6 +46,8 @@ def read_sheets(book: Any) -> list[Sheet]:
         if sheet.name in _OWN_SHEETS:
             continue
         last = sheet.used_range.last_cell
+        if last.row * last.column > MAX_CELLS:  # one stray value in XFD1048576: billions of cells to ask Excel for
+            raise WorkbookReadError(book.name, too_large(sheet.name, last.row, last.column))
         values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value or [[]]
         sheets.append(Sheet(sheet.name, [list(row) for row in values]))
     return sheets

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..io.readers import WorkbookReadError
 from ..specs import DEFAULT_YEAR as YEAR
 from .book import clear_book, insert_template, validate_book
 
@@ -90,6 +91,8 @@ def on_ribbon(control_id: str, book: Any = None) -> str:
     else:
         try:
             message, mode = handler(book), "info"
+        except WorkbookReadError as error:  # the workbook, not the program: say what to change
+            message, mode = f"操作未完成：{error.problem}。工作簿中的数据没有被修改。", "critical"
         except Exception:  # the user gets a message box, never a traceback
             _log_failure(control_id)
             message = (
@@ -117,7 +120,12 @@ def _new_book(book: Any) -> Any:
 
 
 def _is_blank(book: Any) -> bool:
-    return all(sheet.used_range.value in (None, "") for sheet in book.sheets)
+    return all(_blank(sheet) for sheet in book.sheets)
+
+
+def _blank(sheet: Any) -> bool:
+    last = sheet.used_range.last_cell  # a used range past A1 is not blank: no need to read its values
+    return (last.row, last.column) == (1, 1) and sheet.used_range.value in (None, "")
 
 
 def _log_failure(what: str) -> None:

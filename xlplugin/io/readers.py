@@ -187,10 +187,15 @@ class _SheetTooLarge(Exception):
             name = next((n for n, p in _sheet_parts(package).items() if p == self.part), self.part)
         except (KeyError, ElementTree.ParseError, DefusedXmlException):
             name = self.part
-        return (
-            f"工作表「{name}」的已用区域为 A1:{a1(self.rows - 1, self.columns - 1)}，共 {self.rows * self.columns:,} 个单元格，"
-            f"超过可检查的 {MAX_CELLS:,} 个（sheet too large）；多半是远处的单元格误填了内容，请在 Excel 中按 Ctrl+End 找到并删除后另存再检查"
-        )
+        return too_large(name, self.rows, self.columns)
+
+
+def too_large(sheet: str, rows: int, columns: int) -> str:
+    """What the user reads about a sheet whose grid from A1 passes MAX_CELLS (file or open book)."""
+    return (
+        f"工作表「{sheet}」的已用区域为 A1:{a1(rows - 1, columns - 1)}，共 {rows * columns:,} 个单元格，"
+        f"超过可检查的 {MAX_CELLS:,} 个（sheet too large）；多半是远处的单元格误填了内容，请在 Excel 中按 Ctrl+End 找到并删除后另存再检查"
+    )
 
 
 def _check_extent(part: str, xml: bytes) -> None:
