@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 
 import openpyxl
 import pytest
-from conftest import CHROMIUM, ONE_ERROR, sample_with
+from conftest import CHROMIUM, ONE_ERROR, SAMPLE, sample_with
 from fastapi.testclient import TestClient
 from remote import apply_actions, payload_from_file
 
@@ -54,9 +54,8 @@ def test_office_js_is_served_locally_when_fetched(tmp_path):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by .ci/run")
-def test_the_task_pane_marks_the_workbook_like_the_python_side(server, browser, tmp_path):
-    workbook = sample_with(tmp_path / "单位.xlsx", ONE_ERROR)
-    payload = payload_from_file(workbook)
+def _fake_book(payload: dict) -> dict:
+    """The workbook as fake_excel.js holds it: per sheet its non-blank cells by A1 address."""
     book = {"active": payload["book"]["active_sheet_index"], "sheets": []}
     for sheet in payload["sheets"]:
         cells = {}
@@ -65,11 +64,22 @@ def test_the_task_pane_marks_the_workbook_like_the_python_side(server, browser, 
                 if value != "":
                     cells[openpyxl.utils.get_column_letter(c + 1) + str(r + 1)] = {"value": value}
         book["sheets"].append({"name": sheet["name"], "visibility": sheet["visibility"], "cells": cells, "merges": []})
+    return book
+
+
+def _validate_in_the_task_pane(browser, server: str, book: dict):
     page = browser.new_page()
     page.add_init_script("window.__book = " + json.dumps(book, ensure_ascii=False) + ";\n" + FAKE_EXCEL)
     page.goto(server + "static/taskpane.html")
     page.click("#btnValidate")
-    page.wait_for_function("document.getElementById('status').textContent.startsWith('校验完成')", timeout=30_000)
+    page.wait_for_function("!['', '正在处理……'].includes(document.getElementById('status').textContent)", timeout=30_000)
+    return page
+
+
+def test_the_task_pane_marks_the_workbook_like_the_python_side(server, browser, tmp_path):
+    workbook = sample_with(tmp_path / "单位.xlsx", ONE_ERROR)
+    payload = payload_from_file(workbook)
+    page = _validate_in_the_task_pane(browser, server, _fake_book(payload))
     assert page.text_content("#status").startswith("校验完成：错误 2 个，提示 1 个。")
     result = page.evaluate("window.__book")
 
@@ -96,3 +106,15 @@ def test_the_task_pane_marks_the_workbook_like_the_python_side(server, browser, 
     first = sheets[RESULT_SHEET]["cells"]
     assert first["A1"]["value"] == values[0][0]
     assert first["C6"]["value"] == values[5][2]
+
+
+def test_a_stray_value_far_away_is_not_loaded_and_the_server_says_what_to_do(server, browser):
+    """A value in XFD1048576: the client loads no values of that sheet (17 billion cells), sends its
+    used range, and shows the server's message naming the sheet and the way out."""
+    book = _fake_book(payload_from_file(SAMPLE))
+    book["sheets"][0]["cells"]["XFD1048576"] = {"value": "x"}
+    page = _validate_in_the_task_pane(browser, server, book)
+    status = page.text_content("#status")
+    assert status.startswith(f"操作未完成：工作表「{book['sheets'][0]['name']}」的已用区域为 A1:XFD1048576，共 17,179,869,184 个单元格"), status
+    assert "Ctrl+End" in status
+    assert not any("color" in cell for sheet in page.evaluate("window.__book")["sheets"] for cell in sheet["cells"].values())

@@ -9,6 +9,7 @@ var xlplugin = (function () {
   "use strict";
 
   var XLWINGS_VERSION = "0.37.8";
+  var MAX_CELLS = 5000000;  // as xlplugin/io/readers.py MAX_CELLS
   var messages = [];
 
   function columnName(index) {
@@ -31,9 +32,17 @@ var xlplugin = (function () {
     await context.sync();
     var used = sheets.items.map(function (sheet) {
       var range = sheet.getUsedRangeOrNullObject(true);
-      range.load("values,rowIndex,columnIndex,rowCount,columnCount,address");
+      range.load("rowIndex,columnIndex,rowCount,columnCount,address");
       return range;
     });
+    await context.sync();
+    // Values only where the grid from A1 is small enough to check: one stray value in XFD1048576
+    // would have Excel load billions of cells. A larger sheet goes without its values, and the
+    // server answers with which sheet it is and what to do (xlplugin/io/readers.py MAX_CELLS).
+    var small = used.map(function (range) {
+      return !range.isNullObject && (range.rowIndex + range.rowCount) * (range.columnIndex + range.columnCount) <= MAX_CELLS;
+    });
+    used.forEach(function (range, i) { if (small[i]) { range.load("values"); } });
     await context.sync();
     var names = sheets.items.map(function (sheet) { return sheet.name; });
     return {
@@ -43,7 +52,8 @@ var xlplugin = (function () {
       names: [],
       sheets: sheets.items.map(function (sheet, i) {
         var range = used[i], values = [[""]], address = null, rows = 0, columns = 0;
-        if (!range.isNullObject) {
+        if (small[i]) {
+          var loaded = range.values;
           rows = range.rowIndex + range.rowCount;
           columns = range.columnIndex + range.columnCount;
           values = [];
@@ -51,10 +61,12 @@ var xlplugin = (function () {
             var line = [];
             for (var c = 0; c < columns; c++) {
               var inside = r >= range.rowIndex && c >= range.columnIndex;
-              line.push(inside ? range.values[r - range.rowIndex][c - range.columnIndex] : "");
+              line.push(inside ? loaded[r - range.rowIndex][c - range.columnIndex] : "");
             }
             values.push(line);
           }
+        }
+        if (!range.isNullObject) {
           address = range.address.split("!").pop().replace(/\$/g, "");
           rows = range.rowCount;
           columns = range.columnCount;
