@@ -15,9 +15,7 @@ Dask, the workbooks of a chunk whose every worker died run again one task at a t
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import glob
 import os
 import sys
@@ -29,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from .collector import paused as collector_paused
 from .model import WorkbookReport
 from .specs import DEFAULT_YEAR
 
@@ -148,24 +147,11 @@ def _internal(path: str, error: Exception) -> str:
     """A bug, said in one line for the user and with the place for the developers."""
     frames = traceback.extract_tb(error.__traceback__)
     place = f"（{Path(frames[-1].filename).name}:{frames[-1].lineno}）" if frames else ""
-    return f"{path}: 程序内部错误（internal error），本文件未能检查；请把文件和这条信息发给开发者：{type(error).__name__}: {error}{place}"
+    return _not_checked(path, f"{type(error).__name__}: {error}{place}")
 
 
-@contextlib.contextmanager
-def collector_paused():
-    """Python's cycle collector off while a chunk is read and validated: the chunk allocates
-    hundreds of thousands of small acyclic objects (rows, cells, findings), and each automatic
-    collection would walk every object of the process again (about a tenth of the time of a
-    chunk, benchmarks/batch_speed.py).  Reference counting still frees them as usual.  Drop what
-    the chunk no longer needs before the block ends: the first collection after it walks every
-    object still alive (0.39 → 0.06 ms per workbook once the grids are dropped first)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+def _not_checked(path: str, why: str) -> str:
+    return f"{path}: 程序内部错误（internal error），本文件未能检查；请把文件和这条信息发给开发者：{why}"
 
 
 def run_many(paths: list[str], options: Options, jobs: int = 0, scheduler: str = "", progress: Callable[[int, int], None] | None = None) -> list[Outcome]:
@@ -235,8 +221,7 @@ def _alone(paths: list[str], options: Options) -> list[Outcome] | None:
 
 
 def _died(path: str) -> Outcome:
-    message = "处理此文件的进程意外退出（worker crashed），本文件未能检查；请把文件发给开发者"
-    return Outcome(path, error=f"{path}: 程序内部错误（internal error）：{message}", internal=True)
+    return Outcome(path, error=_not_checked(path, "处理此文件的进程意外退出（worker crashed）"), internal=True)
 
 
 def chunks(paths: list[T], workers: int, least: int = 16, most: int = 64) -> list[list[T]]:

@@ -7,8 +7,6 @@ and the problem).  Everything the user reads is in Chinese.
 from __future__ import annotations
 
 import codecs
-import contextlib
-import gc
 import json
 import sys
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .collector import paused
 from .specs import DEFAULT_YEAR
 
 _YEAR = click.option("--year", type=int, default=DEFAULT_YEAR, show_default=True, help="规则与表样年度")
@@ -44,7 +43,7 @@ def main() -> None:
 @_CATALOG
 def inspect(workbook: str, fmt: str, reader: str, year: int, catalogs: tuple[str, ...]) -> None:
     """识别工作簿中的九张表：所在工作表、单元格范围、金额单位、行与列。不会修改文件。"""
-    with _loading():
+    with paused(freeze=True):  # a command's imports: see collector.py
         from .io.readers import WorkbookReadError
         from .report.inspect import inspection_json, inspection_text
         from .specs import SpecError
@@ -106,7 +105,7 @@ def validate(
     WORKBOOKS 可以是文件、文件夹（递归查找 .xlsx/.xlsm）或通配符（如 "单位/**/*.xlsx"）。
     退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取或因程序内部错误未能检查（其余文件照常校验）；130 按 Ctrl+C 中断。
     """
-    with _loading():
+    with paused(freeze=True):  # a command's imports: see collector.py
         from .batch import Options, ProgressBar, expand_inputs, run_many, summary_table
         from .report import render
         from .rules.validate import load_rules
@@ -159,7 +158,7 @@ def validate(
 @click.option("--allow-loss", is_flag=True, help="即使工作簿含有写入时会丢失的内容也写出")
 def clear(workbook: str, output: str | None, in_place: bool, allow_loss: bool) -> None:
     """清除 xlplugin 的标注：恢复单元格原来的底色和批注，删除“审核结果”页。"""
-    with _loading():
+    with paused(freeze=True):  # a command's imports: see collector.py
         from .io.annotate import AnnotateRefused, clear_file, keep_backup
         from .io.readers import WorkbookReadError, check_workbook_file
 
@@ -188,7 +187,7 @@ def clear(workbook: str, output: str | None, in_place: bool, allow_loss: bool) -
 @_CATALOG
 def template(output: str, unit: str, year: int, catalogs: tuple[str, ...]) -> None:
     """生成九张表的空白模板（中央公开格式）。"""
-    with _loading():
+    with paused(freeze=True):  # a command's imports: see collector.py
         from .io.template import write_template
         from .specs import SpecError
 
@@ -211,7 +210,7 @@ def template(output: str, unit: str, year: int, catalogs: tuple[str, ...]) -> No
 @click.option("--office-js", type=click.Path(file_okay=False), help="Office.js 所在文件夹（默认 ~/.xlplugin/office-js，见 fetch-office-js）")
 def serve(host: str, port: int, token: str, max_upload_mb: int, office_js: str | None) -> None:
     """启动内网服务：上传页面、模板下载，以及 Excel 加载项 / Office.js 调用的接口。"""
-    with _loading():
+    with paused(freeze=True):  # a command's imports: see collector.py
         import uvicorn
 
         from .server.app import Limits, create_app
@@ -248,22 +247,6 @@ def fetch_office_js(folder: str | None) -> None:
             target.mkdir(parents=True, exist_ok=True)
             package.extractall(target, members=members, filter="data")
     click.echo(f"已下载 Office.js 到 {target}（{len(members)} 个文件）；xlplugin serve 会在 /office-js/ 提供它")
-
-
-@contextlib.contextmanager
-def _loading():
-    """A command's imports without the cycle collector: pandas and pandera make hundreds of
-    thousands of objects, which the collections on the way would walk again and again (a cold
-    `validate` of the sample: 0.95–1.09 s before, 0.69–0.80 s after, run in turn).  They live as
-    long as the process, so they are then frozen out of every later collection's sight."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def _able_to_write_any_text(stream) -> None:

@@ -124,8 +124,9 @@ def _is_blank(book: Any) -> bool:
 
 
 def _blank(sheet: Any) -> bool:
-    last = sheet.used_range.last_cell  # a used range past A1 is not blank: no need to read its values
-    return (last.row, last.column) == (1, 1) and sheet.used_range.value in (None, "")
+    used = sheet.used_range
+    last = used.last_cell  # a used range past A1 is not blank: no need to read its values
+    return (last.row, last.column) == (1, 1) and used.value in (None, "")
 
 
 def _log_failure(what: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from defusedxml import DefusedXmlException, ElementTree
@@ -20,6 +21,10 @@ from ..model import Sheet
 from ..text import a1, column_index
 
 READERS = ("calamine", "openpyxl")
+# A sheet is read as a grid from A1 to its farthest value: one stray value in XFD1048576 makes
+# 17 billion cells, and python-calamine then asks for 550 GB and aborts the whole process.  A 决算
+# sheet has a few thousand cells; a sheet past this many is refused with the corner to look at.
+MAX_CELLS = 5_000_000
 MAX_PART_BYTES = 1 << 30  # one part of the package, unpacked: a 决算 workbook's largest is a few hundred KB
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
@@ -170,10 +175,6 @@ def _sheet_xml(package: zipfile.ZipFile) -> dict[str, bytes]:
     return with_formulas
 
 
-# A sheet is read as a grid from A1 to its farthest value: one stray value in XFD1048576 makes
-# 17 billion cells, and python-calamine then asks for 550 GB and aborts the whole process.  A 决算
-# sheet has a few thousand cells; a sheet past this many is refused with the corner to look at.
-MAX_CELLS = 5_000_000
 _FAR = re.compile(rb"""r=["'](?:[A-Z]{3}|[A-Z]{1,2}\d{5})""")  # a cell past column ZZ or row 9999
 
 
@@ -201,13 +202,20 @@ def too_large(sheet: str, rows: int, columns: int) -> str:
 def _check_extent(part: str, xml: bytes) -> None:
     """Raise _SheetTooLarge when the grid from A1 to the farthest cell with a value is too large."""
     rows = columns = 0
-    for attributes, body in _CELL.findall(xml):
-        if body and (_VALUE.search(body) or _INLINE.search(body)):
-            ref = _REF.search(attributes) if attributes else None
-            if ref is not None:
-                rows, columns = max(rows, int(ref[2])), max(columns, column_index(ref[1].decode()) + 1)
+    for place in _cells(xml, lambda body: _VALUE.search(body) or _INLINE.search(body)):
+        rows, columns = max(rows, place[0] + 1), max(columns, place[1] + 1)
     if rows * columns > MAX_CELLS:
         raise _SheetTooLarge(part, rows, columns)
+
+
+def _cells(xml: bytes, holds: Callable[[bytes], object]) -> Iterator[tuple[int, int]]:
+    """0-based (row, col) of the cells whose content `holds` (a cell without its r attribute has
+    no place to report, and is left)."""
+    for attributes, body in _CELL.findall(xml):
+        if body and holds(body):
+            ref = _REF.search(attributes) if attributes else None
+            if ref is not None:
+                yield int(ref[2]) - 1, column_index(ref[1].decode())
 
 
 def _in_sheet_folder(name: str) -> bool:
@@ -215,15 +223,12 @@ def _in_sheet_folder(name: str) -> bool:
 
 
 def _uncached_formulas(package: zipfile.ZipFile, with_formulas: dict[str, bytes]) -> dict[str, set[tuple[int, int]]]:
-    """Per sheet name, the (row, col) of formula cells that carry no cached value (a cell without
-    its r attribute has no place to report, and is left)."""
+    """Per sheet name, the (row, col) of formula cells that carry no cached value."""
     found: dict[str, set[tuple[int, int]]] = {}
     for name, part in _sheet_parts(package).items():
-        for attributes, body in _CELL.findall(with_formulas.get(part, b"")):
-            if body and _FORMULA.search(body) and not _VALUE.search(body):
-                ref = _REF.search(attributes) if attributes else None
-                if ref is not None:
-                    found.setdefault(name, set()).add((int(ref[2]) - 1, column_index(ref[1].decode())))
+        uncached = set(_cells(with_formulas.get(part, b""), lambda body: _FORMULA.search(body) and not _VALUE.search(body)))
+        if uncached:
+            found[name] = uncached
     return found
 
 

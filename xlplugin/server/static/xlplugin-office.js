@@ -53,13 +53,11 @@ var xlplugin = (function () {
       sheets: sheets.items.map(function (sheet, i) {
         var range = used[i], values = [[""]], address = null, rows = 0, columns = 0;
         if (small[i]) {
-          var loaded = range.values;
-          rows = range.rowIndex + range.rowCount;
-          columns = range.columnIndex + range.columnCount;
+          var loaded = range.values, height = range.rowIndex + range.rowCount, width = range.columnIndex + range.columnCount;
           values = [];
-          for (var r = 0; r < rows; r++) {
+          for (var r = 0; r < height; r++) {
             var line = [];
-            for (var c = 0; c < columns; c++) {
+            for (var c = 0; c < width; c++) {
               var inside = r >= range.rowIndex && c >= range.columnIndex;
               line.push(inside ? loaded[r - range.rowIndex][c - range.columnIndex] : "");
             }
