@@ -7,6 +7,7 @@ and the problem).  Everything the user reads is in Chinese.
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import sys
 from pathlib import Path
@@ -107,7 +108,7 @@ def validate(
     """
     with paused(freeze=True):  # a command's imports: see collector.py
         from .batch import Options, ProgressBar, expand_inputs, run_many, summary_table
-        from .report import render
+        from .report import write
         from .rules.validate import load_rules
         from .specs import SpecError, load_year
 
@@ -135,15 +136,20 @@ def validate(
         if outcome.annotated:
             click.echo(f"已写出标注文件：{outcome.annotated}", err=True)
     reports = [o.report for o in outcomes if o.report is not None]
-    text = render(reports, fmt, show_info)
-    if fmt != "text":  # JSON, SARIF, JUnit XML and the HTML page say they are UTF-8, and are
-        _utf8(sys.stdout)
     if output:
-        from .io.files import write_text_atomically
+        from .io.files import atomic_target
 
-        write_text_atomically(Path(output), text + "\n")
-    elif text:
-        click.echo(text)
+        with atomic_target(Path(output)) as temporary:
+            with temporary.open("w", encoding="utf-8") as stream:
+                write(reports, fmt, stream, show_info)
+                stream.write("\n")
+    else:
+        if fmt != "text":  # JSON, SARIF, JUnit XML and the HTML page say they are UTF-8, and are
+            _utf8(sys.stdout)
+        stdout = _Tracked(sys.stdout)
+        write(reports, fmt, stdout, show_info)
+        if stdout.wrote:  # an empty report (no workbook read) prints nothing, not a blank line
+            sys.stdout.write("\n")
     if len(outcomes) > 1:
         click.echo(summary_table(outcomes), err=fmt != "text" or bool(output))
     failing = any(r.count("error") or (strict and r.count("warning")) for r in reports)
@@ -272,6 +278,21 @@ def _able_to_write_any_text(stream) -> None:
 def _utf8(stream) -> None:
     if hasattr(stream, "reconfigure"):
         stream.reconfigure(encoding="utf-8", errors="replace")
+
+
+class _Tracked(io.TextIOBase):
+    """A text stream passing what is written on to `stream`, and remembering whether anything was."""
+
+    def __init__(self, stream):
+        super().__init__()
+        self.stream, self.wrote = stream, False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.wrote = self.wrote or bool(text)
+        return self.stream.write(text)
 
 
 def _fail(message: str) -> None:

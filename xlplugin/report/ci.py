@@ -9,19 +9,23 @@ GitHub annotations are capped at 10 per severity per workbook, then a summary li
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import re
-from xml.etree import ElementTree
+from typing import TextIO
+from xml.sax.saxutils import XMLGenerator
 
 from .. import __version__
 from ..model import ERROR, INFO, SEVERITY_LABEL, WARNING, Finding, WorkbookReport
-from .findings import shown, summary_line
+from .findings import shown, summary_line, write_items
 
 _SARIF_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
 _GITHUB_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "notice"}
 GITHUB_CAP = 10
 
 
+@functools.lru_cache(maxsize=4096)  # a batch's findings stand in the same few hundred cells
 def cell_position(cell: str) -> tuple[int, int]:
     """A1 → (row, column), 1-based; (1, 1) when there is no cell."""
     match = re.fullmatch(r"([A-Z]+)(\d+)", cell or "")
@@ -34,30 +38,35 @@ def cell_position(cell: str) -> tuple[int, int]:
 
 
 # -- JUnit ---------------------------------------------------------------------------
-def reports_junit(reports: list[WorkbookReport], show_info: bool = False) -> str:
-    root = ElementTree.Element("testsuites", name="xlplugin")
-    totals = {"tests": 0, "failures": 0}
-    for report in reports:
-        suite = ElementTree.SubElement(root, "testsuite", name=report.path)
-        cases = _junit_cases(report, show_info)
-        failures = 0
-        for name, classname, finding in cases:
-            case = ElementTree.SubElement(suite, "testcase", name=name, classname=classname)
+def write_junit(reports: list[WorkbookReport], out: TextIO, show_info: bool = False) -> None:
+    """<testsuites> with one <testsuite> per workbook, written element by element (the standard
+    library's streaming XMLGenerator escapes; a tree of a large batch would not fit in memory)."""
+    cases = [_junit_cases(report, show_info) for report in reports]
+    failures = [sum(finding is not None for _, _, finding in found) for found in cases]
+    xml = XMLGenerator(out, encoding="UTF-8", short_empty_elements=True)
+    xml.startDocument()
+    totals = {"tests": str(sum(map(len, cases))), "failures": str(sum(failures)), "errors": "0"}
+    xml.startElement("testsuites", {"name": "xlplugin", **totals})
+    for report, found, failing in zip(reports, cases, failures):
+        xml.ignorableWhitespace("\n  ")
+        xml.startElement("testsuite", {"name": report.path, "tests": str(len(found)), "failures": str(failing), "errors": "0", "skipped": "0"})
+        for name, classname, finding in found:
+            xml.ignorableWhitespace("\n    ")
+            xml.startElement("testcase", {"name": name, "classname": classname})
             if finding is not None:
-                failures += 1
-                failure = ElementTree.SubElement(case, "failure", type=finding.severity, message=finding.message)
-                failure.text = _detail(finding)
-        suite.set("tests", str(len(cases)))
-        suite.set("failures", str(failures))
-        suite.set("errors", "0")
-        suite.set("skipped", "0")
-        totals["tests"] += len(cases)
-        totals["failures"] += failures
-    root.set("tests", str(totals["tests"]))
-    root.set("failures", str(totals["failures"]))
-    root.set("errors", "0")
-    ElementTree.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode")
+                xml.ignorableWhitespace("\n      ")
+                xml.startElement("failure", {"type": finding.severity, "message": finding.message})
+                xml.characters(_detail(finding))
+                xml.endElement("failure")
+                xml.ignorableWhitespace("\n    ")
+            xml.endElement("testcase")
+        if found:
+            xml.ignorableWhitespace("\n  ")
+        xml.endElement("testsuite")
+    if reports:
+        xml.ignorableWhitespace("\n")
+    xml.endElement("testsuites")
+    xml.endDocument()
 
 
 def _junit_cases(report: WorkbookReport, show_info: bool) -> list[tuple[str, str, Finding | None]]:
@@ -88,59 +97,62 @@ def _detail(finding: Finding) -> str:
 
 
 # -- SARIF ---------------------------------------------------------------------------
-def reports_sarif(reports: list[WorkbookReport], show_info: bool = False) -> dict:
+def write_sarif(reports: list[WorkbookReport], out: TextIO, show_info: bool = False) -> None:
+    """One SARIF 2.1.0 run: the tool and its rules, the workbooks, then one result per line."""
     catalogue = {}
     for report in reports:
         for rule in report.catalogue:
             catalogue.setdefault(rule.id, rule)
-    rule_ids = list(catalogue)
-    results = []
-    for report in reports:
-        for finding in shown(report, show_info):
-            row, column = cell_position(finding.cell)
-            where = f"{finding.sheet}!{finding.cell}" if finding.cell else finding.table
-            location = {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(report.path)},
-                    "region": {"startLine": row, "startColumn": column},
-                },
-                "logicalLocations": [{"fullyQualifiedName": where or report.path, "kind": "element"}],
-            }
-            result = {
-                "ruleId": finding.rule_id,
-                "level": _SARIF_LEVEL[finding.severity],
-                "message": {"text": finding.message},
-                "locations": [location],
-                "partialFingerprints": {"xlpluginFinding/v1": _fingerprint(report, finding)},
-                "properties": {
-                    "table": finding.table,
-                    "expected": finding.expected,
-                    "actual": finding.actual,
-                    "difference": finding.difference,
-                    "tolerance": finding.tolerance,
-                    "relatedCells": finding.related_cells,
-                },
-            }
-            if finding.rule_id in catalogue:
-                result["ruleIndex"] = rule_ids.index(finding.rule_id)
-            results.append(result)
-    return {
+    index = {rule_id: number for number, rule_id in enumerate(catalogue)}
+    document = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {
-                    "driver": {
-                        "name": "xlplugin",
-                        "version": __version__,
-                        "rules": [_sarif_rule(catalogue[i]) for i in rule_ids],
-                    }
-                },
+                "tool": {"driver": {"name": "xlplugin", "version": __version__, "rules": [_sarif_rule(rule) for rule in catalogue.values()]}},
                 "artifacts": [{"location": {"uri": _uri(r.path)}} for r in reports],
-                "results": results,
+                "results": _RESULTS,
             }
         ],
     }
+    # the small part indented as a whole; the results go in where the placeholder stands (a
+    # message cannot make this text: its quotes are escaped)
+    head, _, tail = json.dumps(document, ensure_ascii=False, indent=2).partition(f'"results": "{_RESULTS}"')
+    out.write(head + '"results": [')
+    results = (_sarif_result(report, _uri(report.path), finding, index) for report in reports for finding in shown(report, show_info))
+    write_items(out, results, " " * 8)
+    out.write("]" + tail)
+
+
+_RESULTS = "xlplugin:results"
+
+
+def _sarif_result(report: WorkbookReport, uri: str, finding: Finding, index: dict[str, int]) -> dict:
+    row, column = cell_position(finding.cell)
+    where = f"{finding.sheet}!{finding.cell}" if finding.cell else finding.table
+    result = {
+        "ruleId": finding.rule_id,
+        "level": _SARIF_LEVEL[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [
+            {
+                "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": row, "startColumn": column}},
+                "logicalLocations": [{"fullyQualifiedName": where or report.path, "kind": "element"}],
+            }
+        ],
+        "partialFingerprints": {"xlpluginFinding/v1": _fingerprint(report, finding)},
+        "properties": {
+            "table": finding.table,
+            "expected": finding.expected,
+            "actual": finding.actual,
+            "difference": finding.difference,
+            "tolerance": finding.tolerance,
+            "relatedCells": finding.related_cells,
+        },
+    }
+    if finding.rule_id in index:
+        result["ruleIndex"] = index[finding.rule_id]
+    return result
 
 
 def _sarif_rule(rule) -> dict:
@@ -166,9 +178,9 @@ def _uri(path: str) -> str:
 
 
 # -- GitHub workflow commands ----------------------------------------------------------
-def reports_github(reports: list[WorkbookReport], show_info: bool = False) -> str:
-    lines = []
-    for report in reports:
+def write_github(reports: list[WorkbookReport], out: TextIO, show_info: bool = False) -> None:
+    for number, report in enumerate(reports):
+        lines = []
         counts: dict[str, int] = {}
         for finding in shown(report, show_info):
             counts[finding.severity] = counts.get(finding.severity, 0) + 1
@@ -182,7 +194,7 @@ def reports_github(reports: list[WorkbookReport], show_info: bool = False) -> st
             if count > GITHUB_CAP:
                 lines.append(f"（另有 {count - GITHUB_CAP} 个{SEVERITY_LABEL[severity]}未逐条列出，见完整报告）")
         lines.append(summary_line(report, show_info))
-    return "\n".join(lines)
+        out.write(("\n" if number else "") + "\n".join(lines))
 
 
 def _data(text: str) -> str:

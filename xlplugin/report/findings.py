@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterable
+from typing import TextIO
+
 from ..model import ERROR, INFO, SEVERITY_LABEL, SEVERITY_ORDER, WARNING, Finding, WorkbookReport
 
 
@@ -18,28 +22,49 @@ def summary(report: WorkbookReport) -> dict:
     }
 
 
-def reports_json(reports: list[WorkbookReport], show_info: bool = False) -> dict:
-    """{"workbooks": [{path, unit, year, tables, findings, summary}]} — keep these keys."""
+def workbook_json(report: WorkbookReport, show_info: bool = False) -> dict:
+    """{path, unit, year, tables, findings, summary} — keep these keys (the server answers with it)."""
+    return {**_head(report), "findings": [f.as_dict() for f in shown(report, show_info)], "summary": summary(report)}
+
+
+def _head(report: WorkbookReport) -> dict:
     return {
-        "workbooks": [
-            {
-                "path": r.path,
-                "unit": r.unit,
-                "year": r.year,
-                "tables": {
-                    name: None if t is None else {"sheet": t.sheet, "range": t.range}
-                    for name, t in r.inspection.tables.items()
-                },
-                "findings": [f.as_dict() for f in shown(r, show_info)],
-                "summary": summary(r),
-            }
-            for r in reports
-        ]
+        "path": report.path,
+        "unit": report.unit,
+        "year": report.year,
+        "tables": {name: None if t is None else {"sheet": t.sheet, "range": t.range} for name, t in report.inspection.tables.items()},
     }
 
 
-def reports_text(reports: list[WorkbookReport], show_info: bool = False) -> str:
-    return "\n\n".join(_workbook_text(r, show_info) for r in reports)
+def write_json(reports: list[WorkbookReport], out: TextIO, show_info: bool = False) -> None:
+    """{"workbooks": [workbook_json(…), …]}, one finding per line."""
+    out.write('{"workbooks": [')
+    for number, report in enumerate(reports):
+        head = _dumps(_head(report))
+        out.write(f'{"," if number else ""}\n  {head[:-1]}, "findings": [')
+        write_items(out, (f.as_dict() for f in shown(report, show_info)), "    ")
+        out.write(f'], "summary": {_dumps(summary(report))}}}')
+    out.write("\n]}" if reports else "]}")
+
+
+def write_items(out: TextIO, items: Iterable[object], indent: str, dumps: Callable[[object], str] | None = None) -> None:
+    """The items of a JSON array (without its brackets), one per line, then the closing bracket's indent."""
+    dumps = dumps or _dumps
+    wrote = False
+    for item in items:
+        out.write(f'{"," if wrote else ""}\n{indent}{dumps(item)}')
+        wrote = True
+    if wrote:
+        out.write("\n" + indent[:-2])
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_text(reports: list[WorkbookReport], out: TextIO, show_info: bool = False) -> None:
+    for number, report in enumerate(reports):
+        out.write(("\n\n" if number else "") + _workbook_text(report, show_info))
 
 
 def _workbook_text(report: WorkbookReport, show_info: bool) -> str:

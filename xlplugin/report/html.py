@@ -1,6 +1,6 @@
 """A self-contained HTML report: no network, readable offline, filters by severity, table and rule.
 
-The findings are embedded as JSON and drawn by a small inline script, so one file
+The findings are embedded as JSON (written one by one: see report/__init__.py) and drawn by a small inline script, so one file
 holds everything; the page is static text plus that script.  The script draws the rows
 that pass the filters 500 at a time (a button draws more), so that a report of a
 thousand workbooks opens in seconds.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+from typing import TextIO
 
 from .. import __version__
 from ..model import ERROR, INFO, SEVERITY_LABEL, WARNING, WorkbookReport
@@ -97,22 +98,25 @@ __SUMMARY__
 """
 
 
-def reports_html(reports: list[WorkbookReport], show_info: bool = False) -> str:
-    rows = []
-    for report in reports:
-        for finding in shown(report, show_info):
-            rows.append({"workbook": report.path, **finding.as_dict()})
-    data = json.dumps(rows, ensure_ascii=False).replace("</", "<\\/")
-    errors = sum(r.count(ERROR) for r in reports)
-    warnings = sum(r.count(WARNING) for r in reports)
-    return (
-        _PAGE.replace("__VERSION__", html.escape(__version__))
+def write_html(reports: list[WorkbookReport], out: TextIO, show_info: bool = False) -> None:
+    top, rest = _PAGE.split("__SUMMARY__")
+    middle, bottom = rest.split("__DATA__")
+    out.write(
+        top.replace("__VERSION__", html.escape(__version__))
         .replace("__COUNT__", str(len(reports)))
-        .replace("__ERRORS__", str(errors))
-        .replace("__WARNINGS__", str(warnings))
-        .replace("__SUMMARY__", "\n".join(_summary(r, show_info) for r in reports))
-        .replace("__DATA__", data)
+        .replace("__ERRORS__", str(sum(r.count(ERROR) for r in reports)))
+        .replace("__WARNINGS__", str(sum(r.count(WARNING) for r in reports)))
     )
+    for number, report in enumerate(reports):
+        out.write(("\n" if number else "") + _summary(report, show_info))
+    out.write(middle + "[")
+    separator = ""
+    for report in reports:  # one workbook's rows at a time: one call of the json module's C encoder each
+        rows = [{"workbook": report.path, **finding.as_dict()} for finding in shown(report, show_info)]
+        if rows:  # "</" inside the JSON must not end the <script> element
+            out.write(separator + json.dumps(rows, ensure_ascii=False)[1:-1].replace("</", "<\\/"))
+            separator = ","
+    out.write("]" + bottom)
 
 
 def _summary(report: WorkbookReport, show_info: bool) -> str:

@@ -141,9 +141,9 @@ def create_app(token: str = "", limits: Limits | None = None, office_js: Path | 
 
 
 def json_report(report, show_info: bool = False) -> dict:
-    from ..report.findings import reports_json
+    from ..report.findings import workbook_json
 
-    return reports_json([report], show_info)["workbooks"][0]
+    return workbook_json(report, show_info)
 
 
 def _validate(path: Path, name: str | None, limits: Limits):
