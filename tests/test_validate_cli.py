@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
 from conftest import ONE_ERROR, SAMPLE, TEMPLATE, run_cli, sample_with
 
 from xlplugin.specs import DATA_DIR, load_year
@@ -103,6 +108,33 @@ def test_output_file_is_written_and_the_workbook_is_not(tmp_path):
     assert json.loads(report.read_text(encoding="utf-8"))["workbooks"][0]["summary"]["errors"] > 0
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
     assert sorted(p.name for p in report.parent.iterdir()) == ["result.json"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="Linux's /dev/full and RLIMIT_FSIZE stand in for a full disk")
+def test_a_report_that_cannot_be_written_is_said_with_exit_code_2(tmp_path):
+    """A full disk is not a traceback with exit code 1 (which CI reads as "errors found"), and the
+    report written last time stays as it was."""
+    command = [sys.executable, "-m", "xlplugin.cli", "validate", str(SAMPLE)]
+    with open("/dev/full", "w") as full:  # every write fails: No space left on device
+        inspect = [sys.executable, "-m", "xlplugin.cli", "inspect", str(SAMPLE)]
+        for arguments in ([*command, "--format", "text"], [*command, "--format", "sarif"], inspect):
+            result = subprocess.run(arguments, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+            assert result.returncode == 2, result.stderr
+            assert result.stderr.startswith("xlplugin: 错误：标准输出（stdout）: 无法写入（cannot write）：") and "Traceback" not in result.stderr
+    report = tmp_path / "报告.html"
+    report.write_text("上次的报告", encoding="utf-8")
+
+    def small_disk() -> None:  # files may not grow past 4 KiB: the page is larger
+        import resource  # POSIX only, like /dev/full
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    result = subprocess.run([*command, "--format", "html", "-o", str(report)], capture_output=True, text=True, timeout=120, preexec_fn=small_disk)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"xlplugin: 错误：{report}: 无法写入（cannot write）：") and "Traceback" not in result.stderr
+    assert report.read_text(encoding="utf-8") == "上次的报告"
+    assert [p.name for p in tmp_path.iterdir()] == [report.name]  # no half-written temporary left
 
 
 def test_a_users_rules_file_can_relevel_a_rule(tmp_path):

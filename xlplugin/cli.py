@@ -7,9 +7,12 @@ and the problem).  Everything the user reads is in Chinese.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import errno
 import io
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -54,11 +57,12 @@ def inspect(workbook: str, fmt: str, reader: str, year: int, catalogs: tuple[str
         result = inspect_workbook(workbook, reader=reader, year=year, catalogs=catalogs)
     except (WorkbookReadError, SpecError) as error:
         _fail(str(error))
-    if fmt == "json":
-        _utf8(sys.stdout)
-        click.echo(json.dumps(inspection_json(result), ensure_ascii=False, indent=2))
-    else:
-        click.echo(inspection_text(result))
+    with _writing(None):
+        if fmt == "json":
+            _utf8(sys.stdout)
+            click.echo(json.dumps(inspection_json(result), ensure_ascii=False, indent=2))
+        else:
+            click.echo(inspection_text(result))
 
 
 @main.command()
@@ -104,7 +108,7 @@ def validate(
     """校验工作簿：表内、表间勾稽关系，科目编码与名称，空表说明。不会修改文件（除非 --in-place）。
 
     WORKBOOKS 可以是文件、文件夹（递归查找 .xlsx/.xlsm）或通配符（如 "单位/**/*.xlsx"）。
-    退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取或因程序内部错误未能检查（其余文件照常校验）；130 按 Ctrl+C 中断。
+    退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取或因程序内部错误未能检查（其余文件照常校验），或报告写不出；130 按 Ctrl+C 中断。
     """
     with paused(freeze=True):  # a command's imports: see collector.py
         from .batch import Options, ProgressBar, expand_inputs, run_many, summary_table
@@ -136,22 +140,23 @@ def validate(
         if outcome.annotated:
             click.echo(f"已写出标注文件：{outcome.annotated}", err=True)
     reports = [o.report for o in outcomes if o.report is not None]
-    if output:
-        from .io.files import atomic_target
+    with _writing(output):
+        if output:
+            from .io.files import atomic_target
 
-        with atomic_target(Path(output)) as temporary:
-            with temporary.open("w", encoding="utf-8") as stream:
-                write(reports, fmt, stream, show_info)
-                stream.write("\n")
-    else:
-        if fmt != "text":  # JSON, SARIF, JUnit XML and the HTML page say they are UTF-8, and are
-            _utf8(sys.stdout)
-        stdout = _Tracked(sys.stdout)
-        write(reports, fmt, stdout, show_info)
-        if stdout.wrote:  # an empty report (no workbook read) prints nothing, not a blank line
-            sys.stdout.write("\n")
-    if len(outcomes) > 1:
-        click.echo(summary_table(outcomes), err=fmt != "text" or bool(output))
+            with atomic_target(Path(output)) as temporary:
+                with temporary.open("w", encoding="utf-8") as stream:
+                    write(reports, fmt, stream, show_info)
+                    stream.write("\n")
+        else:
+            if fmt != "text":  # JSON, SARIF, JUnit XML and the HTML page say they are UTF-8, and are
+                _utf8(sys.stdout)
+            stdout = _Tracked(sys.stdout)
+            write(reports, fmt, stdout, show_info)
+            if stdout.wrote:  # an empty report (no workbook read) prints nothing, not a blank line
+                sys.stdout.write("\n")
+        if len(outcomes) > 1:
+            click.echo(summary_table(outcomes), err=fmt != "text" or bool(output))
     failing = any(r.count("error") or (strict and r.count("warning")) for r in reports)
     unreadable = any(o.error for o in outcomes)
     sys.exit(2 if unreadable else 1 if failing else 0)
@@ -278,6 +283,21 @@ def _able_to_write_any_text(stream) -> None:
 def _utf8(stream) -> None:
     if hasattr(stream, "reconfigure"):
         stream.reconfigure(encoding="utf-8", errors="replace")
+
+
+@contextlib.contextmanager
+def _writing(output: str | None) -> Iterator[None]:
+    """Writing a command's report to `output` (None: standard output): a full disk or a place that
+    cannot be written is said in one line with exit code 2 (the file there, if any, is kept), not
+    with a traceback and exit code 1, which a CI pipeline would read as "errors found"."""
+    try:
+        yield
+        if output is None:
+            sys.stdout.flush()  # what is still buffered fails here, not after the exit code is set
+    except OSError as error:
+        if error.errno == errno.EPIPE:  # the reader stopped reading (… | head): click ends quietly
+            raise
+        _fail(f"{output or '标准输出（stdout）'}: 无法写入（cannot write）：{error.strerror or error}")
 
 
 class _Tracked(io.TextIOBase):
