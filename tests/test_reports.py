@@ -35,6 +35,19 @@ def _run(workbooks, fmt: str, *extra: str) -> str:
     return result.stdout
 
 
+def _with_broken_rows(path: Path, count: int) -> Path:
+    """A copy of the sample at `path` with `count` rows added to 表五 whose 合计 is not 基本 + 项目
+    (H-4) and whose code is in no catalogue."""
+    book = openpyxl.load_workbook(SAMPLE)
+    for r in range(30, 30 + count):
+        book[T5].cell(r, 1, f"{2089000 + r}")
+        book[T5].cell(r, 2, "测试")
+        book[T5].cell(r, 3, 10.0)
+        book[T5].cell(r, 4, 1.0)
+    book.save(path)
+    return path
+
+
 def test_junit_one_suite_per_workbook_one_case_per_rule_and_cell(workbooks):
     root = ElementTree.fromstring(_run(workbooks, "junit"))
     suites = root.findall("testsuite")
@@ -74,15 +87,21 @@ def test_sarif_fingerprints_are_stable_and_distinct(workbooks):
     assert len(set(prints)) == len(prints)
 
 
+def test_a_sarif_report_too_large_for_github_says_so(tmp_path):
+    """GitHub code scanning rejects a run of more than 25,000 results: the user hears it before uploading."""
+    path = _with_broken_rows(tmp_path / "多行.xlsx", 5_200)  # five results a row
+    out = tmp_path / "结果.sarif"
+    result = run_cli("validate", str(path), str(SAMPLE), "--format", "sarif", "-o", str(out))
+    assert result.returncode == 1, result.stderr
+    results = json.loads(out.read_text(encoding="utf-8"))["runs"][0]["results"]
+    assert len(results) > 25_000
+    assert f"SARIF 报告有 {len(results):,} 条结果，超过 GitHub 代码扫描一次上传可接受的 25,000 条" in result.stderr
+    small = run_cli("validate", str(SAMPLE), "--format", "sarif", "-o", str(out))
+    assert small.returncode == 0 and "GitHub" not in small.stderr
+
+
 def test_github_annotations_are_capped_at_ten_per_severity(tmp_path):
-    path = tmp_path / "多错.xlsx"
-    book = openpyxl.load_workbook(SAMPLE)
-    for r in range(30, 45):  # fifteen broken rows: H-4 each (and unknown codes: warnings)
-        book[T5].cell(r, 1, f"{2089000 + r}")
-        book[T5].cell(r, 2, "测试")
-        book[T5].cell(r, 3, 10.0)
-        book[T5].cell(r, 4, 1.0)
-    book.save(path)
+    path = _with_broken_rows(tmp_path / "多错.xlsx", 15)  # H-4 each (and unknown codes: warnings)
     out = run_cli("validate", str(path), "--format", "github").stdout.splitlines()
     errors = [line for line in out if line.startswith("::error ")]
     warnings = [line for line in out if line.startswith("::warning ")]
@@ -127,14 +146,7 @@ def _drawn_rows(dom: str) -> int:
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by .ci/run")
 def test_a_long_html_report_is_drawn_a_page_at_a_time(tmp_path):
     """A thousand findings: the first 500 are drawn, the count says how many more match."""
-    path = tmp_path / "大表.xlsx"
-    book = openpyxl.load_workbook(SAMPLE)
-    for r in range(30, 630):  # 600 rows whose 合计 is not 基本 + 项目: H-4 on each (and an unknown code)
-        book[T5].cell(r, 1, f"{2089000 + r}")
-        book[T5].cell(r, 2, "测试")
-        book[T5].cell(r, 3, 10.0)
-        book[T5].cell(r, 4, 1.0)
-    book.save(path)
+    path = _with_broken_rows(tmp_path / "大表.xlsx", 600)  # H-4 on each (and an unknown code)
     out = tmp_path / "报告.html"
     run_cli("validate", str(path), "--format", "html", "-o", str(out))
     total = len([f for f in validate_workbook(path).findings if f.severity != "info"])

@@ -157,6 +157,12 @@ def validate(
                 sys.stdout.write("\n")
         if len(outcomes) > 1:
             click.echo(summary_table(outcomes), err=fmt != "text" or bool(output))
+    if fmt == "sarif":
+        from .report.ci import sarif_caveat
+
+        caveat = sarif_caveat(reports, show_info)
+        if caveat:
+            click.echo(f"xlplugin: 提示：{caveat}", err=True)
     failing = any(r.count("error") or (strict and r.count("warning")) for r in reports)
     unreadable = any(o.error for o in outcomes)
     sys.exit(2 if unreadable else 1 if failing else 0)

@@ -23,6 +23,8 @@ from .findings import shown, summary_line, write_items
 _SARIF_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
 _GITHUB_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "notice"}
 GITHUB_CAP = 10
+# GitHub code scanning rejects a SARIF run with more results than this (and shows only the first 5,000)
+GITHUB_SARIF_RESULTS = 25_000
 
 
 @functools.lru_cache(maxsize=4096)  # a batch's findings stand in the same few hundred cells
@@ -125,6 +127,17 @@ def write_sarif(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fa
 
 
 _RESULTS = "xlplugin:results"
+
+
+def sarif_caveat(reports: list[WorkbookReport], show_info: bool = False) -> str:
+    """What the user should know before uploading this SARIF report to GitHub ('' if nothing)."""
+    count = sum(len(shown(report, show_info)) for report in reports)
+    if count <= GITHUB_SARIF_RESULTS:
+        return ""
+    return (
+        f"SARIF 报告有 {count:,} 条结果，超过 GitHub 代码扫描一次上传可接受的 {GITHUB_SARIF_RESULTS:,} 条，上传会被拒绝"
+        "（GitHub 也只显示前 5,000 条）；请按文件夹分批校验、分别上传，或用 --format html 或 junit 查看全部结果（too many results for GitHub）"
+    )
 
 
 def _sarif_result(report: WorkbookReport, uri: str, finding: Finding, index: dict[str, int]) -> dict:
