@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,23 @@ def sample_with(path: Path, edits: dict[tuple[str, str], object]) -> Path:
     for (sheet, cell), value in edits.items():
         book[sheet][cell] = value
     book.save(path)
+    return path
+
+
+def binary_workbook(path: Path) -> Path:
+    """The parts that make an Excel binary workbook (.xlsb): nothing here writes one."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        package.writestr("xl/workbook.bin", b"\x83\x01\x00")
+        package.writestr("xl/worksheets/sheet1.bin", b"\x81\x01\x00")
+    return path
+
+
+def opendocument_spreadsheet(path: Path) -> Path:
+    """An OpenDocument spreadsheet (.ods) as LibreOffice and WPS write it: its mimetype first, stored."""
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        package.writestr("content.xml", '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>')
     return path
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import layouts
 import openpyxl
 import pytest
-from conftest import ONE_ERROR, SAMPLE, run_cli, sample_with
+from conftest import ONE_ERROR, SAMPLE, binary_workbook, opendocument_spreadsheet, run_cli, sample_with
 
 from xlplugin.batch import Options, expand_inputs, run_many, summary_table
 from xlplugin.marks import RESULT_SHEET
@@ -207,7 +207,7 @@ def test_a_worker_process_that_dies_takes_only_its_workbook_with_it(folder, monk
 
 
 def test_old_formats_in_a_folder_are_listed_as_unreadable_not_left_out(tmp_path):
-    """A unit that sent .xls or WPS .et is in the summary with the way out, not silently skipped."""
+    """A unit that sent .xls, WPS .et, .xlsb or .ods is in the summary with the way out, not silently skipped."""
     import xlwt
 
     shutil.copy(SAMPLE, tmp_path / "甲单位.xlsx")
@@ -215,12 +215,17 @@ def test_old_formats_in_a_folder_are_listed_as_unreadable_not_left_out(tmp_path)
     book.add_sheet("收入支出决算总表").write(0, 0, "收入支出决算总表")
     book.save(str(tmp_path / "乙单位.xls"))
     shutil.copy(tmp_path / "乙单位.xls", tmp_path / "丙单位.et")
+    binary_workbook(tmp_path / "丁单位.xlsb")
+    opendocument_spreadsheet(tmp_path / "戊单位.ods")
     result = run_cli("validate", str(tmp_path))
     assert result.returncode == 2
-    rows = {Path(line.split("\t")[1]).name: line.split("\t")[5] for line in result.stdout.strip().splitlines()[-4:-1]}
+    rows = {Path(line.split("\t")[1]).name: line.split("\t")[5] for line in result.stdout.strip().splitlines()[-6:-1]}
+    assert len(rows) == 5
     assert rows["甲单位.xlsx"] == "通过"
     assert rows["乙单位.xls"].startswith("无法读取：旧版 .xls 格式不受支持（legacy .xls），请在 Excel 或 WPS 中另存为 .xlsx")
     assert rows["丙单位.et"].startswith("无法读取：WPS 表格 .et 格式不受支持（WPS .et），请在 WPS 中另存为 .xlsx")
+    assert rows["丁单位.xlsb"].startswith("无法读取：Excel 二进制工作簿 .xlsb 格式不受支持（.xlsb）")
+    assert rows["戊单位.ods"].startswith("无法读取：OpenDocument 表格 .ods 格式不受支持（.ods）")
 
 
 def test_ctrl_c_stops_a_batch_soon_with_exit_130(tmp_path):

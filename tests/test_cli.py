@@ -9,7 +9,7 @@ import zipfile
 import openpyxl
 import pytest
 import xlwt
-from conftest import SAMPLE, TEMPLATE, run_cli
+from conftest import SAMPLE, TEMPLATE, binary_workbook, opendocument_spreadsheet, run_cli
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from xlplugin.specs import load_year
@@ -125,6 +125,8 @@ BAD_INPUTS = {
     "locked.xlsx": (_encrypted, "工作簿设有打开密码（encrypted workbook）"),
     "old.xls": (_legacy_xls, "旧版 .xls 格式不受支持（legacy .xls）"),
     "wps.et": (_legacy_xls, "WPS 表格 .et 格式不受支持（WPS .et）"),  # WPS's own format is an OLE file too
+    "binary.xlsb": (binary_workbook, "Excel 二进制工作簿 .xlsb 格式不受支持（.xlsb），请在 Excel 中另存为 .xlsx"),
+    "calc.ods": (opendocument_spreadsheet, "OpenDocument 表格 .ods 格式不受支持（.ods），请在 WPS 或 LibreOffice 中另存为 .xlsx"),
     "broken.xlsx": (_truncated, "文件已损坏或不完整（corrupt zip）"),
     "damaged.xlsx": (_damaged_sheet, "文件已损坏（corrupt workbook）"),
     "stray.xlsx": (_stray_value_in_the_last_cell, "工作表「收入支出决算总表」的已用区域为 A1:XFD1048576"),

@@ -34,7 +34,7 @@ from .specs import DEFAULT_YEAR
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Found in folders too, though they cannot be read: the summary must say so, with the way out
 # (save as .xlsx), rather than leave a unit out of the batch without a word.
-UNREADABLE_SUFFIXES = (".xls", ".et")
+UNREADABLE_SUFFIXES = (".xls", ".et", ".xlsb", ".ods")
 T = TypeVar("T")
 
 
@@ -65,7 +65,7 @@ class Outcome:
 
 def expand_inputs(arguments: Iterable[str], outputs: str | None = None) -> list[str]:
     """Files as given; glob patterns expanded; folders searched recursively for .xlsx/.xlsm (and
-    .xls/.et, which are then reported as unreadable), except inside `outputs` (this run's
+    .xls/.et/.xlsb/.ods, which are then reported as unreadable), except inside `outputs` (this run's
     --annotate-dir, which may hold the copies of an earlier run)."""
     skip = Path(os.path.abspath(outputs)) if outputs else None
     paths: list[str] = []

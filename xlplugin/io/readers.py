@@ -99,8 +99,9 @@ def _package(path: Path) -> zipfile.ZipFile:
             raise WorkbookReadError(path, f"文件已损坏或不完整（corrupt zip），请重新保存或重新下载（{error}）") from error
         raise WorkbookReadError(path, "不是 Excel 工作簿（not a workbook）：请提供 .xlsx 或 .xlsm 文件") from error
     if "xl/workbook.xml" not in package.NameToInfo:
+        problem = _other_package(package)
         package.close()
-        raise WorkbookReadError(path, "不是 Excel 工作簿（not a workbook）：压缩包中没有 xl/workbook.xml")
+        raise WorkbookReadError(path, problem)
     huge = next((info for info in package.infolist() if info.file_size > MAX_PART_BYTES), None)
     if huge is not None:  # a zip bomb, or a damaged size: python-calamine would abort trying to hold it
         package.close()
@@ -108,6 +109,17 @@ def _package(path: Path) -> zipfile.ZipFile:
             path, f"文件解压后过大（too large when unpacked）：其中 {huge.filename} 约 {huge.file_size / 2**30:.1f} GB，超过 {MAX_PART_BYTES // 2**30} GB；文件可能已损坏"
         )
     return package
+
+
+def _other_package(package: zipfile.ZipFile) -> str:
+    """What to tell the user of a zip package that is not an .xlsx/.xlsm: the way out where it is
+    another spreadsheet format (Excel's binary .xlsb, OpenDocument's .ods)."""
+    if "xl/workbook.bin" in package.NameToInfo:
+        return "Excel 二进制工作簿 .xlsb 格式不受支持（.xlsb），请在 Excel 中另存为 .xlsx 后再检查"
+    if "mimetype" in package.NameToInfo and package.NameToInfo["mimetype"].file_size < 100:
+        if package.read("mimetype").startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            return "OpenDocument 表格 .ods 格式不受支持（.ods），请在 WPS 或 LibreOffice 中另存为 .xlsx 后再检查"
+    return "不是 Excel 工作簿（not a workbook）：压缩包中没有 xl/workbook.xml"
 
 
 def _read_calamine(path: Path) -> list[Sheet]:
