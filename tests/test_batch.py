@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from conftest import ONE_ERROR, SAMPLE, binary_workbook, opendocument_spreadsheet, run_cli, sample_with
 
-from xlplugin.batch import Options, expand_inputs, run_many, summary_table
+from xlplugin.batch import Options, expand_inputs, pool_size, run_many, summary_table
 from xlplugin.marks import RESULT_SHEET
 
 
@@ -204,6 +204,15 @@ def test_a_worker_process_that_dies_takes_only_its_workbook_with_it(folder, monk
     outcomes = run_many(paths, Options(), jobs=2)
     _only_that_one_died(outcomes, paths, normal, "财政局.xlsx")
     assert summary_table(outcomes).splitlines()[-1] == "共 5 个工作簿：通过 3 个，未通过 0 个，无法读取 1 个，程序内部错误未能检查 1 个"
+
+
+def test_a_pool_never_asks_windows_for_more_processes_than_it_allows():
+    """ProcessPoolExecutor refuses more than 61 workers on Windows (a 64-core server, or --jobs 100)."""
+    from concurrent.futures import process
+
+    assert pool_size(100, 500, "win32") == process._MAX_WINDOWS_WORKERS == 61
+    assert pool_size(100, 500, "linux") == 100
+    assert pool_size(8, 3, "win32") == 3 and pool_size(0, 0, "linux") == 1
 
 
 def test_old_formats_in_a_folder_are_listed_as_unreadable_not_left_out(tmp_path):

@@ -188,7 +188,7 @@ def _on_processes(parts: list[list[str]], options: Options, workers: int, record
     """The chunks on a pool of worker processes; returns those left unfinished because a worker
     process died (a crash in native code: the pool is then broken and stops every chunk)."""
     unfinished = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(parts))) as pool, collector_paused():
+    with ProcessPoolExecutor(max_workers=pool_size(workers, len(parts))) as pool, collector_paused():
         futures = {pool.submit(run_chunk, chunk, options): chunk for chunk in parts}
         try:
             for future in as_completed(futures):
@@ -200,6 +200,16 @@ def _on_processes(parts: list[list[str]], options: Options, workers: int, record
             pool.shutdown(wait=False, cancel_futures=True)
             raise
     return unfinished
+
+
+def pool_size(workers: int, tasks: int, platform: str = sys.platform) -> int:
+    """Worker processes for `tasks` chunks: no more than there are chunks, and on Windows no more
+    than 61, the most ProcessPoolExecutor accepts there (a server with 64 cores, or --jobs 100,
+    stopped the batch with a ValueError)."""
+    return max(1, min(workers, tasks, _WINDOWS_MOST_WORKERS if platform == "win32" else workers))
+
+
+_WINDOWS_MOST_WORKERS = 61  # concurrent.futures.process._MAX_WINDOWS_WORKERS: it waits on at most 63 handles
 
 
 def _in_own_process(chunk: list[str], options: Options) -> list[Outcome]:
