@@ -48,6 +48,45 @@ def _with_broken_rows(path: Path, count: int) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def with_unreadable(workbooks, tmp_path_factory) -> list[Path]:
+    bad = tmp_path_factory.mktemp("unreadable") / "坏文件.xlsx"
+    bad.write_text("这不是工作簿", encoding="utf-8")
+    return [*workbooks, bad]
+
+
+def test_every_format_lists_the_workbooks_that_could_not_be_checked(with_unreadable):
+    """A reviewer reads the report, not the terminal: a unit whose file cannot be read must be in it."""
+    broken, clean, bad = map(str, with_unreadable)
+    problem = "不是 Excel 工作簿（not a workbook）：请提供 .xlsx 或 .xlsm 文件"
+
+    def run(fmt: str) -> str:
+        result = run_cli("validate", broken, clean, bad, "--format", fmt)
+        assert result.returncode == 2, result.stderr
+        return result.stdout
+
+    data = json.loads(run("json"))
+    assert [w["path"] for w in data["workbooks"]] == [broken, clean]
+    assert data["not_checked"] == [{"path": bad, "status": "无法读取", "problem": problem}]
+    root = ElementTree.fromstring(run("junit"))
+    suite = root.findall("testsuite")[-1]
+    assert suite.get("name") == bad and suite.get("errors") == root.get("errors") == "1"
+    assert suite.find("testcase/error").get("message") == problem
+    sarif = json.loads(run("sarif"))
+    jsonschema.validate(sarif, SARIF_SCHEMA)
+    invocation = sarif["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    notice = invocation["toolExecutionNotifications"][0]
+    assert notice["level"] == "error" and notice["message"]["text"] == f"无法读取：{problem}"
+    assert notice["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == bad
+    assert run("github").splitlines()[0] == f"::error file={bad},title=无法读取::{problem}"
+    text = run("text").splitlines()  # then the summary table
+    assert text[text.index("未能检查的文件（1 个）：") + 1] == f"  无法读取：{bad}：{problem}"
+    page = run("html")
+    assert "3 个工作簿 · 错误" in page and "未能检查 1 个" in page
+    assert f"<td>{bad}</td><td></td><td></td><td></td><td><span class=\"bad\">无法读取</span>：{problem}</td>" in page
+
+
 def test_junit_one_suite_per_workbook_one_case_per_rule_and_cell(workbooks):
     root = ElementTree.fromstring(_run(workbooks, "junit"))
     suites = root.findall("testsuite")
@@ -137,6 +176,30 @@ def _rendered(page: Path, fragment: str, tmp_path: Path) -> str:
         "--dump-dom", page.as_uri() + fragment,
     ]
     return subprocess.run(command, capture_output=True, text=True, timeout=60).stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by .ci/run")
+def test_the_html_overview_leads_to_each_workbooks_findings(with_unreadable, browser, tmp_path):
+    """One line per workbook, failing ones at a glance; a workbook's name shows its findings alone."""
+    broken, clean, bad = with_unreadable
+    other = _with_broken_rows(tmp_path / "另一单位.xlsx", 3)
+    out = tmp_path / "报告.html"
+    run_cli("validate", str(broken), str(clean), str(bad), str(other), "--format", "html", "-o", str(out))
+    page = browser.new_page()
+    page.goto(out.as_uri())
+    overview = page.locator("#overview tbody tr")
+    assert overview.count() == 4
+    assert overview.nth(0).inner_text().split("\t")[1:] == [str(bad), "", "", "", "无法读取：不是 Excel 工作簿（not a workbook）：请提供 .xlsx 或 .xlsm 文件"]
+    assert overview.nth(2).inner_text().split("\t")[1:] == [str(clean), "乌鲁木齐市水磨沟区人力资源和社会保障局", "0", "0", "通过"]
+    workbooks = page.locator("#findings tbody tr td:first-child")
+    assert set(workbooks.all_inner_texts()) == {str(broken), str(other)}
+    page.get_by_role("link", name=str(other)).click()
+    page.wait_for_function("document.getElementById('f-workbook').value !== ''")
+    assert set(workbooks.all_inner_texts()) == {str(other)}
+    assert page.locator("#f-workbook").input_value() == str(other)
+    page.locator("#only-failing").check()
+    assert [overview.nth(i).is_visible() for i in range(4)] == [True, True, False, True]  # the clean one hides
+    page.close()
 
 
 def _drawn_rows(dom: str) -> int:

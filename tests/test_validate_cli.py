@@ -35,7 +35,7 @@ def test_json_has_exactly_the_contract_shape(tmp_path):
     result = run_cli("validate", str(_broken(tmp_path)), str(SAMPLE), "--format", "json")
     assert result.returncode == 1
     data = json.loads(result.stdout)
-    assert set(data) == {"workbooks"}
+    assert set(data) == {"workbooks", "not_checked"} and data["not_checked"] == []
     broken, sample = data["workbooks"]
     for workbook in (broken, sample):
         assert set(workbook) == {"path", "unit", "year", "tables", "findings", "summary"}

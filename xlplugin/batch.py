@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from .collector import paused as collector_paused
-from .model import WorkbookReport
+from .model import NotChecked, WorkbookReport
 from .specs import DEFAULT_YEAR
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -332,6 +332,11 @@ class ProgressBar:
         if done == total:
             self.stream.write("\n")
         self.stream.flush()
+
+
+def not_checked(outcomes: list[Outcome]) -> list[NotChecked]:
+    """The inputs that have no report, for the reports to list them too."""
+    return [NotChecked(o.path, o.error.removeprefix(f"{o.path}: "), o.internal) for o in outcomes if o.report is None]
 
 
 def summary_table(outcomes: list[Outcome]) -> str:

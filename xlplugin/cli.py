@@ -111,7 +111,7 @@ def validate(
     退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取或因程序内部错误未能检查（其余文件照常校验），或报告写不出；130 按 Ctrl+C 中断。
     """
     with paused(freeze=True):  # a command's imports: see collector.py
-        from .batch import Options, ProgressBar, expand_inputs, run_many, summary_table
+        from .batch import Options, ProgressBar, expand_inputs, not_checked, run_many, summary_table
         from .report import write
         from .rules.validate import load_rules
         from .specs import SpecError, load_year
@@ -140,19 +140,20 @@ def validate(
         if outcome.annotated:
             click.echo(f"已写出标注文件：{outcome.annotated}", err=True)
     reports = [o.report for o in outcomes if o.report is not None]
+    left_out = not_checked(outcomes)  # listed in the report too: no unit may go missing from it
     with _writing(output):
         if output:
             from .io.files import atomic_target
 
             with atomic_target(Path(output)) as temporary:
                 with temporary.open("w", encoding="utf-8") as stream:
-                    write(reports, fmt, stream, show_info)
+                    write(reports, fmt, stream, show_info, left_out)
                     stream.write("\n")
         else:
             if fmt != "text":  # JSON, SARIF, JUnit XML and the HTML page say they are UTF-8, and are
                 _utf8(sys.stdout)
             stdout = _Tracked(sys.stdout)
-            write(reports, fmt, stdout, show_info)
+            write(reports, fmt, stdout, show_info, left_out)
             if stdout.wrote:  # an empty report (no workbook read) prints nothing, not a blank line
                 sys.stdout.write("\n")
         if len(outcomes) > 1:

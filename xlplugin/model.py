@@ -216,3 +216,17 @@ class WorkbookReport:
 
     def count(self, severity: str) -> int:
         return sum(f.severity == severity for f in self.findings)
+
+
+@dataclass(frozen=True)
+class NotChecked:
+    """An input of a batch that has no report: the file cannot be read, or (internal) a bug
+    stopped its check.  Every report format lists these too, so that no unit is left out."""
+
+    path: str
+    problem: str  # what the user reads, without the path
+    internal: bool = False
+
+    @property
+    def status(self) -> str:
+        return "未能检查" if self.internal else "无法读取"

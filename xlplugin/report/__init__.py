@@ -10,11 +10,15 @@ encoder: 17 s and 2.4 GB for the SARIF of 2,000 workbooks, against a few seconds
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import TextIO
 
+from ..model import NotChecked
 
-def write(reports: list, fmt: str, out: TextIO, show_info: bool = False) -> None:
-    """The validation reports in one of the formats of `xlplugin validate --format`, written to `out`."""
+
+def write(reports: list, fmt: str, out: TextIO, show_info: bool = False, not_checked: Sequence[NotChecked] = ()) -> None:
+    """The validation reports, and the inputs that have none (`not_checked`), in one of the
+    formats of `xlplugin validate --format`, written to `out`."""
     if fmt == "json":
         from .findings import write_json as writer
     elif fmt == "junit":
@@ -27,11 +31,11 @@ def write(reports: list, fmt: str, out: TextIO, show_info: bool = False) -> None
         from .html import write_html as writer
     else:
         from .findings import write_text as writer
-    writer(reports, out, show_info)
+    writer(reports, out, show_info, not_checked)
 
 
-def render(reports: list, fmt: str, show_info: bool = False) -> str:
+def render(reports: list, fmt: str, show_info: bool = False, not_checked: Sequence[NotChecked] = ()) -> str:
     """write() into a string (one workbook's report, for the server)."""
     buffer = io.StringIO()
-    write(reports, fmt, buffer, show_info)
+    write(reports, fmt, buffer, show_info, not_checked)
     return buffer.getvalue()

@@ -13,11 +13,12 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from typing import TextIO
 from xml.sax.saxutils import XMLGenerator
 
 from .. import __version__
-from ..model import ERROR, INFO, SEVERITY_LABEL, WARNING, Finding, WorkbookReport
+from ..model import ERROR, INFO, SEVERITY_LABEL, WARNING, Finding, NotChecked, WorkbookReport
 from .findings import shown, summary_line, write_items
 
 _SARIF_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
@@ -40,14 +41,15 @@ def cell_position(cell: str) -> tuple[int, int]:
 
 
 # -- JUnit ---------------------------------------------------------------------------
-def write_junit(reports: list[WorkbookReport], out: TextIO, show_info: bool = False) -> None:
+def write_junit(reports: list[WorkbookReport], out: TextIO, show_info: bool = False, not_checked: Sequence[NotChecked] = ()) -> None:
     """<testsuites> with one <testsuite> per workbook, written element by element (the standard
-    library's streaming XMLGenerator escapes; a tree of a large batch would not fit in memory)."""
+    library's streaming XMLGenerator escapes; a tree of a large batch would not fit in memory).
+    An input that could not be checked is a suite whose one case is in error."""
     cases = [_junit_cases(report, show_info) for report in reports]
     failures = [sum(finding is not None for _, _, finding in found) for found in cases]
     xml = XMLGenerator(out, encoding="UTF-8", short_empty_elements=True)
     xml.startDocument()
-    totals = {"tests": str(sum(map(len, cases))), "failures": str(sum(failures)), "errors": "0"}
+    totals = {"tests": str(sum(map(len, cases)) + len(not_checked)), "failures": str(sum(failures)), "errors": str(len(not_checked))}
     xml.startElement("testsuites", {"name": "xlplugin", **totals})
     for report, found, failing in zip(reports, cases, failures):
         xml.ignorableWhitespace("\n  ")
@@ -65,7 +67,20 @@ def write_junit(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fa
         if found:
             xml.ignorableWhitespace("\n  ")
         xml.endElement("testsuite")
-    if reports:
+    for item in not_checked:
+        xml.ignorableWhitespace("\n  ")
+        xml.startElement("testsuite", {"name": item.path, "tests": "1", "failures": "0", "errors": "1", "skipped": "0"})
+        xml.ignorableWhitespace("\n    ")
+        xml.startElement("testcase", {"name": f"{item.status}", "classname": f"{item.path}.工作簿"})
+        xml.ignorableWhitespace("\n      ")
+        xml.startElement("error", {"type": "internal" if item.internal else "unreadable", "message": item.problem})
+        xml.characters(f"{item.status}：{item.path}\n{item.problem}")
+        xml.endElement("error")
+        xml.ignorableWhitespace("\n    ")
+        xml.endElement("testcase")
+        xml.ignorableWhitespace("\n  ")
+        xml.endElement("testsuite")
+    if reports or not_checked:
         xml.ignorableWhitespace("\n")
     xml.endElement("testsuites")
     xml.endDocument()
@@ -99,8 +114,9 @@ def _detail(finding: Finding) -> str:
 
 
 # -- SARIF ---------------------------------------------------------------------------
-def write_sarif(reports: list[WorkbookReport], out: TextIO, show_info: bool = False) -> None:
-    """One SARIF 2.1.0 run: the tool and its rules, the workbooks, then one result per line."""
+def write_sarif(reports: list[WorkbookReport], out: TextIO, show_info: bool = False, not_checked: Sequence[NotChecked] = ()) -> None:
+    """One SARIF 2.1.0 run: the tool and its rules, the invocation (with a notification for each
+    input that could not be checked), the workbooks, then one result per line."""
     catalogue = {}
     for report in reports:
         for rule in report.catalogue:
@@ -112,7 +128,21 @@ def write_sarif(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fa
         "runs": [
             {
                 "tool": {"driver": {"name": "xlplugin", "version": __version__, "rules": [_sarif_rule(rule) for rule in catalogue.values()]}},
-                "artifacts": [{"location": {"uri": _uri(r.path)}} for r in reports],
+                "invocations": [
+                    {
+                        "executionSuccessful": not not_checked,
+                        "toolExecutionNotifications": [
+                            {
+                                "level": "error",
+                                "message": {"text": f"{item.status}：{item.problem}"},
+                                "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(item.path)}}}],
+                                "descriptor": {"id": "internal-error" if item.internal else "unreadable"},
+                            }
+                            for item in not_checked
+                        ],
+                    }
+                ],
+                "artifacts": [{"location": {"uri": _uri(path)}} for path in [*(r.path for r in reports), *(n.path for n in not_checked)]],
                 "results": _RESULTS,
             }
         ],
@@ -191,8 +221,10 @@ def _uri(path: str) -> str:
 
 
 # -- GitHub workflow commands ----------------------------------------------------------
-def write_github(reports: list[WorkbookReport], out: TextIO, show_info: bool = False) -> None:
-    for number, report in enumerate(reports):
+def write_github(reports: list[WorkbookReport], out: TextIO, show_info: bool = False, not_checked: Sequence[NotChecked] = ()) -> None:
+    # first the inputs not checked: the run cannot pass while a unit is left out
+    blocks = [[f"::error file={_property(n.path)},title={_property(n.status)}::{_data(n.problem)}" for n in not_checked]]
+    for report in reports:
         lines = []
         counts: dict[str, int] = {}
         for finding in shown(report, show_info):
@@ -207,7 +239,8 @@ def write_github(reports: list[WorkbookReport], out: TextIO, show_info: bool = F
             if count > GITHUB_CAP:
                 lines.append(f"（另有 {count - GITHUB_CAP} 个{SEVERITY_LABEL[severity]}未逐条列出，见完整报告）")
         lines.append(summary_line(report, show_info))
-        out.write(("\n" if number else "") + "\n".join(lines))
+        blocks.append(lines)
+    out.write("\n".join(line for lines in blocks for line in lines))
 
 
 def _data(text: str) -> str:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TextIO
 
-from ..model import ERROR, INFO, SEVERITY_LABEL, SEVERITY_ORDER, WARNING, Finding, WorkbookReport
+from ..model import ERROR, INFO, SEVERITY_LABEL, SEVERITY_ORDER, WARNING, Finding, NotChecked, WorkbookReport
 
 
 def shown(report: WorkbookReport, show_info: bool) -> list[Finding]:
@@ -36,15 +36,17 @@ def _head(report: WorkbookReport) -> dict:
     }
 
 
-def write_json(reports: list[WorkbookReport], out: TextIO, show_info: bool = False) -> None:
-    """{"workbooks": [workbook_json(…), …]}, one finding per line."""
+def write_json(reports: list[WorkbookReport], out: TextIO, show_info: bool = False, not_checked: Sequence[NotChecked] = ()) -> None:
+    """{"workbooks": [workbook_json(…), …], "not_checked": [{path, status, problem}, …]}, one finding per line."""
     out.write('{"workbooks": [')
     for number, report in enumerate(reports):
         head = _dumps(_head(report))
         out.write(f'{"," if number else ""}\n  {head[:-1]}, "findings": [')
         write_items(out, (f.as_dict() for f in shown(report, show_info)), "    ")
         out.write(f'], "summary": {_dumps(summary(report))}}}')
-    out.write("\n]}" if reports else "]}")
+    out.write('\n], "not_checked": [' if reports else '], "not_checked": [')
+    write_items(out, ({"path": n.path, "status": n.status, "problem": n.problem} for n in not_checked), "  ")
+    out.write("]}")
 
 
 def write_items(out: TextIO, items: Iterable[object], indent: str, dumps: Callable[[object], str] | None = None) -> None:
@@ -62,9 +64,12 @@ def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def write_text(reports: list[WorkbookReport], out: TextIO, show_info: bool = False) -> None:
+def write_text(reports: list[WorkbookReport], out: TextIO, show_info: bool = False, not_checked: Sequence[NotChecked] = ()) -> None:
     for number, report in enumerate(reports):
         out.write(("\n\n" if number else "") + _workbook_text(report, show_info))
+    if not_checked:
+        lines = [f"未能检查的文件（{len(not_checked)} 个）："] + [f"  {n.status}：{n.path}：{n.problem}" for n in not_checked]
+        out.write(("\n\n" if reports else "") + "\n".join(lines))
 
 
 def _workbook_text(report: WorkbookReport, show_info: bool) -> str:

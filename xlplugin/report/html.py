@@ -1,6 +1,9 @@
 """A self-contained HTML report: no network, readable offline, filters by severity, table and rule.
 
-The findings are embedded as JSON (written one by one: see report/__init__.py) and drawn by a small inline script, so one file
+The page opens with one line per workbook (the inputs that could not be checked first; a
+checkbox keeps only the failing ones; a workbook's name links to its findings), then each
+workbook's tables folded, then the findings.  The findings are embedded as JSON (written one
+workbook at a time: see report/__init__.py) and drawn by a small inline script, so one file
 holds everything; the page is static text plus that script.  The script draws the rows
 that pass the filters 500 at a time (a button draws more), so that a report of a
 thousand workbooks opens in seconds.
@@ -10,10 +13,12 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from typing import TextIO
+from urllib.parse import quote
 
 from .. import __version__
-from ..model import ERROR, INFO, SEVERITY_LABEL, WARNING, WorkbookReport
+from ..model import ERROR, INFO, SEVERITY_LABEL, WARNING, NotChecked, WorkbookReport
 from .findings import shown
 
 _PAGE = """<!DOCTYPE html>
@@ -29,11 +34,18 @@ th{background:#f2f2f2} td.num{text-align:right;white-space:nowrap}
 tr.error td.sev{background:#FFC7CE} tr.warning td.sev{background:#FFEB9C} tr.info td.sev{background:#e8f0fe}
 .ok{color:#2e7d32}.bad{color:#c62828}.filters label{margin-right:16px}
 .filters select{font-size:13px} #count{margin-left:12px;color:#555}
+details{margin:6px 0} summary{cursor:pointer;font-weight:bold} #overview.failing tr.pass{display:none}
 </style></head><body>
 <h1>xlplugin 审核报告</h1>
-<p>xlplugin __VERSION__ · __COUNT__ 个工作簿 · 错误 __ERRORS__ 个 · 提示 __WARNINGS__ 个</p>
+<p>xlplugin __VERSION__ · __COUNT__ 个工作簿 · 错误 __ERRORS__ 个 · 提示 __WARNINGS__ 个__NOT_CHECKED__</p>
+<h2>各工作簿结论</h2>
+<p class="filters"><label><input type="checkbox" id="only-failing"> 只看未通过和未能检查的</label></p>
+<table id="overview"><thead><tr><th>序号</th><th>工作簿</th><th>单位</th><th>错误</th><th>提示</th><th>结论</th></tr></thead><tbody>
+__OVERVIEW__
+</tbody></table>
+<h2>各工作簿分表情况</h2>
 __SUMMARY__
-<h2>问题清单</h2>
+<h2 id="list">问题清单</h2>
 <div class="filters">
 <label>工作簿 <select id="f-workbook"><option value="">全部</option></select></label>
 <label>级别 <select id="f-severity"><option value="">全部</option></select></label>
@@ -86,11 +98,22 @@ __SUMMARY__
   }
   document.getElementById("more").addEventListener("click", more);
   for (var key in filters) options(key, filters[key]);
-  // a link may preset the filters: report.html#severity=error&table=…
-  location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
-    var kv = pair.split("="), key = decodeURIComponent(kv[0] || ""), id = filters[key === "rule" ? "rule_id" : key];
-    if (id) document.getElementById(id).value = decodeURIComponent(kv[1] || "");
+  // a link presets the filters: report.html#severity=error&table=…; a workbook in the overview links to its findings
+  function fromHash() {
+    var preset = {};
+    location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
+      var kv = pair.split("="), key = decodeURIComponent(kv[0] || ""), id = filters[key === "rule" ? "rule_id" : key];
+      if (id) preset[id] = decodeURIComponent(kv[1] || "");
+    });
+    for (var key in filters) document.getElementById(filters[key]).value = preset[filters[key]] || "";
+  }
+  window.addEventListener("hashchange", function () {
+    fromHash(); draw(); document.getElementById("list").scrollIntoView();
   });
+  document.getElementById("only-failing").addEventListener("change", function () {
+    document.getElementById("overview").className = this.checked ? "failing" : "";
+  });
+  fromHash();
   draw();
 })();
 </script>
@@ -98,18 +121,29 @@ __SUMMARY__
 """
 
 
-def write_html(reports: list[WorkbookReport], out: TextIO, show_info: bool = False) -> None:
-    top, rest = _PAGE.split("__SUMMARY__")
-    middle, bottom = rest.split("__DATA__")
+def write_html(reports: list[WorkbookReport], out: TextIO, show_info: bool = False, not_checked: Sequence[NotChecked] = ()) -> None:
+    top, rest = _PAGE.split("__OVERVIEW__")
+    middle, rest = rest.split("__SUMMARY__")
+    lower, bottom = rest.split("__DATA__")
     out.write(
         top.replace("__VERSION__", html.escape(__version__))
-        .replace("__COUNT__", str(len(reports)))
+        .replace("__COUNT__", str(len(reports) + len(not_checked)))
         .replace("__ERRORS__", str(sum(r.count(ERROR) for r in reports)))
         .replace("__WARNINGS__", str(sum(r.count(WARNING) for r in reports)))
+        .replace("__NOT_CHECKED__", f' · <span class="bad">未能检查 {len(not_checked)} 个</span>' if not_checked else "")
     )
+    # the inputs not checked first: they need the reviewer before anything else
+    for number, item in enumerate(not_checked, start=1):
+        out.write(
+            f'<tr class="fail"><td class="num">{number}</td><td>{html.escape(item.path)}</td><td></td><td></td><td></td>'
+            f'<td><span class="bad">{item.status}</span>：{html.escape(item.problem)}</td></tr>\n'
+        )
+    for number, report in enumerate(reports, start=len(not_checked) + 1):
+        out.write(_overview_row(number, report, show_info))
+    out.write(middle)
     for number, report in enumerate(reports):
-        out.write(("\n" if number else "") + _summary(report, show_info))
-    out.write(middle + "[")
+        out.write(("\n" if number else "") + _summary(report, show_info, opened=len(reports) == 1))
+    out.write(lower + "[")
     separator = ""
     for report in reports:  # one workbook's rows at a time: one call of the json module's C encoder each
         rows = [{"workbook": report.path, **finding.as_dict()} for finding in shown(report, show_info)]
@@ -119,10 +153,23 @@ def write_html(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fal
     out.write("]" + bottom)
 
 
-def _summary(report: WorkbookReport, show_info: bool) -> str:
+def _overview_row(number: int, report: WorkbookReport, show_info: bool) -> str:
+    """One workbook in the overview; its name links to its findings (the list's workbook filter)."""
+    errors, warnings = report.count(ERROR), report.count(WARNING)
+    path = html.escape(report.path)
+    if shown(report, show_info):
+        path = f'<a href="#workbook={html.escape(quote(report.path, safe=""))}">{path}</a>'
+    verdict = '<span class="bad">未通过</span>' if errors else ('<span class="ok">通过（有提示）</span>' if warnings else '<span class="ok">通过</span>')
+    return (
+        f'<tr class="{"fail" if errors else "pass"}"><td class="num">{number}</td><td>{path}</td><td>{html.escape(report.unit or "—")}</td>'
+        f'<td class="num">{errors}</td><td class="num">{warnings}</td><td>{verdict}</td></tr>\n'
+    )
+
+
+def _summary(report: WorkbookReport, show_info: bool, opened: bool) -> str:
     errors, warnings = report.count(ERROR), report.count(WARNING)
     verdict = '<span class="bad">未通过</span>' if errors else '<span class="ok">通过</span>'
-    head = f"<h2>{html.escape(report.path)}（{html.escape(report.unit or '单位未注明')}，{report.year} 年度）{verdict}</h2>"
+    head = f"<details{' open' if opened else ''}><summary>{html.escape(report.path)}（{html.escape(report.unit or '单位未注明')}，{report.year} 年度）{verdict}</summary>"
     lines = ["<table><thead><tr><th>表</th><th>工作表 / 范围</th><th>错误</th><th>提示</th>"
              + ("<th>信息</th>" if show_info else "") + "</tr></thead><tbody>"]
     for name, table in report.inspection.tables.items():
@@ -134,4 +181,4 @@ def _summary(report: WorkbookReport, show_info: bool) -> str:
         lines.append(f"<tr><td>{html.escape(name)}</td><td>{where}</td>" + "".join(f'<td class="num">{n}</td>' for n in cells) + "</tr>")
     lines.append("</tbody></table>")
     rules = f"<p>执行规则 {report.rules_run} 条；错误 {errors} 个，提示 {warnings} 个（{SEVERITY_LABEL[ERROR]}须改正，提示须核实或说明）。</p>"
-    return head + "\n".join(lines) + rules
+    return head + "\n".join(lines) + rules + "</details>"
