@@ -80,8 +80,10 @@ def test_every_format_lists_the_workbooks_that_could_not_be_checked(with_unreada
     assert notice["level"] == "error" and notice["message"]["text"] == f"无法读取：{problem}"
     assert notice["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == bad
     assert run("github").splitlines()[0] == f"::error file={bad},title=无法读取::{problem}"
-    text = run("text").splitlines()  # then the summary table
-    assert text[text.index("未能检查的文件（1 个）：") + 1] == f"  无法读取：{bad}：{problem}"
+    assert "未能检查的文件" not in run("text")  # the terminal has it already: stderr and the summary table
+    text_file = with_unreadable[0].parent / "报告.txt"
+    assert run_cli("validate", broken, clean, bad, "-o", str(text_file)).returncode == 2
+    assert text_file.read_text(encoding="utf-8").endswith(f"未能检查的文件（1 个）：\n  无法读取：{bad}：{problem}\n")
     page = run("html")
     assert "3 个工作簿 · 错误" in page and "未能检查 1 个" in page
     assert f"<td>{bad}</td><td></td><td></td><td></td><td><span class=\"bad\">无法读取</span>：{problem}</td>" in page

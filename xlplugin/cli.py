@@ -153,7 +153,8 @@ def validate(
             if fmt != "text":  # JSON, SARIF, JUnit XML and the HTML page say they are UTF-8, and are
                 _utf8(sys.stdout)
             stdout = _Tracked(sys.stdout)
-            write(reports, fmt, stdout, show_info, left_out)
+            # text on the terminal: the lines above and the summary table already name them
+            write(reports, fmt, stdout, show_info, left_out if fmt != "text" else ())
             if stdout.wrote:  # an empty report (no workbook read) prints nothing, not a blank line
                 sys.stdout.write("\n")
         if len(outcomes) > 1:
