@@ -345,7 +345,8 @@ def summary_table(outcomes: list[Outcome]) -> str:
     for number, outcome in enumerate(outcomes, start=1):
         report = outcome.report
         if report is None:
-            lines.append(f"{number}\t{outcome.path}\t\t\t\t{'未能检查' if outcome.internal else '无法读取'}：{outcome.error.split(': ', 1)[-1]}")
+            left_out = not_checked([outcome])[0]
+            lines.append(f"{number}\t{outcome.path}\t\t\t\t{left_out.status}：{left_out.problem}")
             continue
         errors, warnings = report.count("error"), report.count("warning")
         status = "未通过" if errors else ("通过（有提示）" if warnings else "通过")

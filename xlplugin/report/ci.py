@@ -5,6 +5,8 @@ JUnit has one testsuite per workbook and one testcase per rule × cell (a rule t
 without a finding is one passing testcase); SARIF places each result at the workbook
 file with the Excel row and column as region and `sheet!A1` as logical location;
 GitHub annotations are capped at 10 per severity per workbook, then a summary line.
+An input that could not be checked is a suite in error, a tool-execution notification
+and an ::error line.
 """
 
 from __future__ import annotations
@@ -68,22 +70,27 @@ def write_junit(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fa
             xml.ignorableWhitespace("\n  ")
         xml.endElement("testsuite")
     for item in not_checked:
-        xml.ignorableWhitespace("\n  ")
-        xml.startElement("testsuite", {"name": item.path, "tests": "1", "failures": "0", "errors": "1", "skipped": "0"})
-        xml.ignorableWhitespace("\n    ")
-        xml.startElement("testcase", {"name": f"{item.status}", "classname": f"{item.path}.工作簿"})
-        xml.ignorableWhitespace("\n      ")
-        xml.startElement("error", {"type": "internal" if item.internal else "unreadable", "message": item.problem})
-        xml.characters(f"{item.status}：{item.path}\n{item.problem}")
-        xml.endElement("error")
-        xml.ignorableWhitespace("\n    ")
-        xml.endElement("testcase")
-        xml.ignorableWhitespace("\n  ")
-        xml.endElement("testsuite")
+        _junit_not_checked(xml, item)
     if reports or not_checked:
         xml.ignorableWhitespace("\n")
     xml.endElement("testsuites")
     xml.endDocument()
+
+
+def _junit_not_checked(xml: XMLGenerator, item: NotChecked) -> None:
+    """An input that could not be checked: a suite of one case, in error (GitLab and Jenkins show it failed)."""
+    xml.ignorableWhitespace("\n  ")
+    xml.startElement("testsuite", {"name": item.path, "tests": "1", "failures": "0", "errors": "1", "skipped": "0"})
+    xml.ignorableWhitespace("\n    ")
+    xml.startElement("testcase", {"name": item.status, "classname": f"{item.path}.工作簿"})
+    xml.ignorableWhitespace("\n      ")
+    xml.startElement("error", {"type": "internal" if item.internal else "unreadable", "message": item.problem})
+    xml.characters(f"{item.status}：{item.path}\n{item.problem}")
+    xml.endElement("error")
+    xml.ignorableWhitespace("\n    ")
+    xml.endElement("testcase")
+    xml.ignorableWhitespace("\n  ")
+    xml.endElement("testsuite")
 
 
 def _junit_cases(report: WorkbookReport, show_info: bool) -> list[tuple[str, str, Finding | None]]:
