@@ -105,6 +105,16 @@ def test_junit_one_suite_per_workbook_one_case_per_rule_and_cell(workbooks):
     assert clean.get("failures") == "0" and int(clean.get("tests")) == report.rules_run
 
 
+def test_junit_stays_well_formed_when_a_cell_holds_a_control_character(tmp_path):
+    """Excel keeps a control character typed or pasted into a cell (stored as _x0001_); XML 1.0
+    cannot hold it, and one in a message made the whole report unreadable to GitLab."""
+    path = sample_with(tmp_path / "控制字符.xlsx", {(T5, "A30"): "2089901", (T5, "B30"): "测试_x0001_项目", (T5, "C30"): "12_x0002_"})
+    out = tmp_path / "结果.xml"
+    assert run_cli("validate", str(path), "--format", "junit", "-o", str(out)).returncode == 1
+    messages = [f.get("message") for f in ElementTree.parse(out).iter("failure")]
+    assert "一般公共预算财政拨款支出决算表「2089901 测试\ufffd项目」「合计」应为数字或空白，实际为「12\ufffd」" in messages
+
+
 def test_sarif_is_valid_against_the_official_schema(workbooks):
     document = json.loads(_run(workbooks, "sarif"))
     jsonschema.validate(document, SARIF_SCHEMA)

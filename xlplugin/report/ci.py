@@ -49,7 +49,7 @@ def write_junit(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fa
     An input that could not be checked is a suite whose one case is in error."""
     cases = [_junit_cases(report, show_info) for report in reports]
     failures = [sum(finding is not None for _, _, finding in found) for found in cases]
-    xml = XMLGenerator(out, encoding="UTF-8", short_empty_elements=True)
+    xml = _XMLWriter(out, encoding="UTF-8", short_empty_elements=True)
     xml.startDocument()
     totals = {"tests": str(sum(map(len, cases)) + len(not_checked)), "failures": str(sum(failures)), "errors": str(len(not_checked))}
     xml.startElement("testsuites", {"name": "xlplugin", **totals})
@@ -75,6 +75,21 @@ def write_junit(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fa
         xml.ignorableWhitespace("\n")
     xml.endElement("testsuites")
     xml.endDocument()
+
+
+class _XMLWriter(XMLGenerator):
+    """XMLGenerator that writes U+FFFD for the characters XML 1.0 cannot hold: a cell may contain
+    a control character (Excel stores it as _x0001_), and one of them in a message made the whole
+    report unreadable to GitLab and Jenkins."""
+
+    def startElement(self, name: str, attrs: dict) -> None:  # noqa: N802 (the SAX API's name)
+        super().startElement(name, {key: _ILLEGAL_IN_XML.sub("\ufffd", value) for key, value in attrs.items()})
+
+    def characters(self, content: str) -> None:
+        super().characters(_ILLEGAL_IN_XML.sub("\ufffd", content))
+
+
+_ILLEGAL_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _junit_not_checked(xml: XMLGenerator, item: NotChecked) -> None:
