@@ -51,6 +51,29 @@ def test_the_batch_goes_on_past_a_bad_file_and_sums_up(folder):
     assert table[-1] == "共 5 个工作簿：通过 3 个，未通过 1 个，无法读取 1 个"
 
 
+def test_the_summary_table_is_written_for_excel_and_wps(folder, tmp_path):
+    """The reviewer's list of units, to sort, filter and pass on: .xlsx, or .csv that Excel opens in Chinese."""
+    import csv
+
+    table = tmp_path / "汇总" / "审核汇总.xlsx"
+    result = run_cli("validate", str(folder), "--summary", str(table))
+    assert result.returncode == 2 and f"已写出汇总表：{table}" in result.stderr
+    printed = result.stdout.strip().splitlines()[-7:]
+    sheet = openpyxl.load_workbook(table).active
+    values = [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
+    assert values[0] == printed[0].split("\t") and values[-1][0] == printed[-1] == "共 5 个工作簿：通过 3 个，未通过 1 个，无法读取 1 个"
+    assert [[str(v) for v in row] for row in values[1:6]] == [line.split("\t") for line in printed[1:6]]
+    assert next(row for row in values if str(row[1]).endswith("财政局.xlsx"))[3:5] == [2, 1]  # numbers, to sort by
+    assert sheet.auto_filter.ref == "A1:F6"
+    plain = tmp_path / "审核汇总.csv"
+    assert run_cli("validate", str(folder), "--summary", str(plain)).returncode == 2
+    assert plain.read_bytes().startswith("\ufeff序号,工作簿".encode("utf-8"))  # the BOM: Excel then reads UTF-8
+    with plain.open(encoding="utf-8-sig", newline="") as stream:
+        assert list(csv.reader(stream))[1:6] == [line.split("\t") for line in printed[1:6]]
+    wrong = run_cli("validate", str(folder), "--summary", str(tmp_path / "汇总.txt"))
+    assert wrong.returncode == 2 and "--summary 只能写入 .xlsx 或 .csv 文件" in wrong.stderr
+
+
 def _json(folder: Path, *extra: str) -> dict:
     result = run_cli("validate", str(folder), "--format", "json", *extra)
     assert result.returncode == 2

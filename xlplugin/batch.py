@@ -339,23 +339,35 @@ def not_checked(outcomes: list[Outcome]) -> list[NotChecked]:
     return [NotChecked(o.path, o.error.removeprefix(f"{o.path}: "), o.internal) for o in outcomes if o.report is None]
 
 
-def summary_table(outcomes: list[Outcome]) -> str:
+SUMMARY_HEADER = ("序号", "工作簿", "单位", "错误", "提示", "状态")
+
+
+def summary_rows(outcomes: list[Outcome]) -> list[tuple[int, str, str, int | str, int | str, str]]:
     """Per workbook: unit, errors, warnings, status — the reviewer's overview of a batch."""
-    lines = ["序号\t工作簿\t单位\t错误\t提示\t状态"]
+    rows: list[tuple[int, str, str, int | str, int | str, str]] = []
     for number, outcome in enumerate(outcomes, start=1):
         report = outcome.report
         if report is None:
             left_out = not_checked([outcome])[0]
-            lines.append(f"{number}\t{outcome.path}\t\t\t\t{left_out.status}：{left_out.problem}")
+            rows.append((number, outcome.path, "", "", "", f"{left_out.status}：{left_out.problem}"))
             continue
         errors, warnings = report.count("error"), report.count("warning")
         status = "未通过" if errors else ("通过（有提示）" if warnings else "通过")
         if outcome.error:
             status += f"；未写出标注：{outcome.error.split(': ', 1)[-1]}"
-        lines.append(f"{number}\t{outcome.path}\t{report.unit or '—'}\t{errors}\t{warnings}\t{status}")
+        rows.append((number, outcome.path, report.unit or "—", errors, warnings, status))
+    return rows
+
+
+def summary_total(outcomes: list[Outcome]) -> str:
     readable = [o for o in outcomes if o.report is not None]
     failing = sum(1 for o in readable if o.report.count("error"))
     internal = sum(1 for o in outcomes if o.report is None and o.internal)
     unchecked = f"，程序内部错误未能检查 {internal} 个" if internal else ""
-    lines.append(f"共 {len(outcomes)} 个工作簿：通过 {len(readable) - failing} 个，未通过 {failing} 个，无法读取 {len(outcomes) - len(readable) - internal} 个{unchecked}")
+    return f"共 {len(outcomes)} 个工作簿：通过 {len(readable) - failing} 个，未通过 {failing} 个，无法读取 {len(outcomes) - len(readable) - internal} 个{unchecked}"
+
+
+def summary_table(outcomes: list[Outcome]) -> str:
+    """The summary as the terminal shows it: tab-separated, then the totals."""
+    lines = ["\t".join(SUMMARY_HEADER), *("\t".join(map(str, row)) for row in summary_rows(outcomes)), summary_total(outcomes)]
     return "\n".join(lines)

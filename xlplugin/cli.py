@@ -86,6 +86,7 @@ def inspect(workbook: str, fmt: str, reader: str, year: int, catalogs: tuple[str
 @click.option("--annotate-dir", type=click.Path(file_okay=False), help="把每个工作簿的标注副本写到该文件夹（同名，子文件夹结构与原文件相同）")
 @click.option("--in-place", is_flag=True, help="直接标注原文件（旁边保留 .bak 备份）")
 @click.option("--allow-loss", is_flag=True, help="即使工作簿含有写入时会丢失的内容（图表、图片等）也写出标注文件")
+@click.option("--summary", "summary_to", type=click.Path(dir_okay=False), help="把汇总表（每个工作簿的单位、错误数、提示数、状态）写入 .xlsx 或 .csv 文件，可用 Excel 或 WPS 打开")
 @click.option("-j", "--jobs", type=int, default=0, help="同时校验的进程数（默认：本机全部核心）")
 @click.option("--scheduler", default="", help="在已有的 Dask 集群上运行，例如 tcp://10.0.0.5:8786")
 def validate(
@@ -102,6 +103,7 @@ def validate(
     annotate_dir: str | None,
     in_place: bool,
     allow_loss: bool,
+    summary_to: str | None,
     jobs: int,
     scheduler: str,
 ) -> None:
@@ -111,11 +113,24 @@ def validate(
     退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取或因程序内部错误未能检查（其余文件照常校验），或报告写不出；130 按 Ctrl+C 中断。
     """
     with paused(freeze=True):  # a command's imports: see collector.py
-        from .batch import Options, ProgressBar, expand_inputs, not_checked, run_many, summary_table
+        from .batch import (
+            SUMMARY_HEADER,
+            Options,
+            ProgressBar,
+            expand_inputs,
+            not_checked,
+            run_many,
+            summary_rows,
+            summary_table,
+            summary_total,
+        )
         from .report import write
+        from .report.summary import SUFFIXES as SUMMARY_SUFFIXES
         from .rules.validate import load_rules
         from .specs import SpecError, load_year
 
+    if summary_to and not summary_to.lower().endswith(SUMMARY_SUFFIXES):
+        _fail(f"--summary 只能写入 .xlsx 或 .csv 文件（summary file type）：{summary_to}")
     if sum(bool(x) for x in (annotate_to, annotate_dir, in_place)) > 1:
         _fail("--annotate、--annotate-dir、--in-place 只能选一个（choose one）")
     paths = expand_inputs(workbooks, annotate_dir)
@@ -159,6 +174,12 @@ def validate(
                 sys.stdout.write("\n")
         if len(outcomes) > 1:
             click.echo(summary_table(outcomes), err=fmt != "text" or bool(output))
+    if summary_to:
+        from .report.summary import write_summary
+
+        with _writing(summary_to):
+            write_summary(Path(summary_to), SUMMARY_HEADER, summary_rows(outcomes), summary_total(outcomes))
+        click.echo(f"已写出汇总表：{summary_to}", err=True)
     if fmt == "sarif":
         from .report.ci import sarif_caveat
 

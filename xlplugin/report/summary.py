@@ -1,0 +1,50 @@
+"""The batch summary as a file a reviewer opens in Excel or WPS: .xlsx, or .csv (UTF-8 with a
+byte-order mark, without which Excel reads Chinese text in the system's code page)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..io.files import atomic_target
+
+SUFFIXES = (".xlsx", ".csv")
+_WIDTHS = (6, 60, 36, 8, 8, 40)
+
+
+def write_summary(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], total: str) -> None:
+    """Header, one row per workbook (numbers as numbers), then the totals line; written atomically."""
+    with atomic_target(path) as temporary:
+        if path.suffix.lower() == ".xlsx":
+            _xlsx(temporary, header, rows, total)
+        else:
+            with temporary.open("w", encoding="utf-8-sig", newline="") as stream:
+                writer = csv.writer(stream)
+                writer.writerows([header, *rows, [], [total]])
+
+
+def _xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], total: str) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("审核汇总")
+    for number, width in enumerate(_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    cells = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        cells.append(cell)
+    sheet.append(cells)
+    for row in rows:
+        sheet.append(list(row))
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"  # sort and filter by 状态 at once
+    sheet.append([])
+    sheet.append([total])
+    book.save(path)
