@@ -97,16 +97,17 @@ def test_annotate_dir_in_a_batch(folder, tmp_path):
 
 def test_annotated_copies_of_files_named_alike_do_not_overwrite_each_other(tmp_path):
     """Units often name their files alike: each copy keeps its sub-folder inside --annotate-dir; a
-    second run with that folder inside the inputs does not check the copies of the first."""
+    second run with that folder inside the inputs (found by the folder or by a pattern) does not
+    check the copies of the first, nor the summary table kept beside the workbooks."""
     inbox = tmp_path / "各单位"
     (inbox / "甲单位").mkdir(parents=True)
     (inbox / "乙单位").mkdir()
     shutil.copy(SAMPLE, inbox / "甲单位" / "2024年决算公开.xlsx")
     sample_with(inbox / "乙单位" / "2024年决算公开.xlsx", ONE_ERROR)
     out = inbox / "标注"
-    for _ in range(2):
-        result = run_cli("validate", str(inbox), "--annotate-dir", str(out), "--jobs", "2")
-        assert result.returncode == 1
+    for inputs in (inbox, inbox, inbox / "**" / "*.xlsx"):
+        result = run_cli("validate", str(inputs), "--annotate-dir", str(out), "--summary", str(inbox / "审核汇总.xlsx"), "--jobs", "2")
+        assert result.returncode == 1, result.stdout
         assert result.stdout.strip().splitlines()[-1] == "共 2 个工作簿：通过 1 个，未通过 1 个，无法读取 0 个"
     copies = {p.relative_to(out).as_posix(): p for p in out.rglob("*.xlsx")}
     assert sorted(copies) == ["乙单位/2024年决算公开.xlsx", "甲单位/2024年决算公开.xlsx"]

@@ -63,25 +63,30 @@ class Outcome:
     internal: bool = False  # no report because of a bug, not because the file cannot be read
 
 
-def expand_inputs(arguments: Iterable[str], outputs: str | None = None) -> list[str]:
+def expand_inputs(arguments: Iterable[str], outputs: str | None = None, written: Iterable[str] = ()) -> list[str]:
     """Files as given; glob patterns expanded; folders searched recursively for .xlsx/.xlsm (and
-    .xls/.et/.xlsb/.ods, which are then reported as unreadable), except inside `outputs` (this run's
-    --annotate-dir, which may hold the copies of an earlier run)."""
-    skip = Path(os.path.abspath(outputs)) if outputs else None
+    .xls/.et/.xlsb/.ods, which are then reported as unreadable).  What a folder or a pattern finds
+    leaves out what this run writes: anything inside `outputs` (its --annotate-dir, which may hold
+    the copies of an earlier run) and the files `written` (its --summary table, which a reviewer
+    may keep beside the workbooks)."""
+    folder = Path(os.path.abspath(outputs)) if outputs else None
+    files = {Path(os.path.abspath(f)) for f in written if f}
+
+    def ours(path: str | Path) -> bool:
+        absolute = Path(os.path.abspath(path))
+        return absolute in files or bool(folder and absolute.is_relative_to(folder))
+
     paths: list[str] = []
     for argument in arguments:
         if os.path.isdir(argument):
             found = sorted(
                 str(p)
                 for p in Path(argument).rglob("*")
-                if p.suffix.lower() in WORKBOOK_SUFFIXES + UNREADABLE_SUFFIXES
-                and not p.name.startswith(("~$", "."))
-                and p.is_file()
-                and not (skip and Path(os.path.abspath(p)).is_relative_to(skip))
+                if p.suffix.lower() in WORKBOOK_SUFFIXES + UNREADABLE_SUFFIXES and not p.name.startswith(("~$", ".")) and p.is_file()
             )
-            paths.extend(found)
+            paths.extend(p for p in found if not ours(p))
         elif any(char in argument for char in "*?[") and not os.path.exists(argument):
-            paths.extend(sorted(glob.glob(argument, recursive=True)))
+            paths.extend(p for p in sorted(glob.glob(argument, recursive=True)) if not ours(p))
         else:
             paths.append(argument)
     return list(dict.fromkeys(paths))

@@ -133,7 +133,7 @@ def validate(
         _fail(f"--summary 只能写入 .xlsx 或 .csv 文件（summary file type）：{summary_to}")
     if sum(bool(x) for x in (annotate_to, annotate_dir, in_place)) > 1:
         _fail("--annotate、--annotate-dir、--in-place 只能选一个（choose one）")
-    paths = expand_inputs(workbooks, annotate_dir)
+    paths = expand_inputs(workbooks, annotate_dir, [summary_to or ""])
     if not paths:
         _fail(f"没有找到要校验的工作簿（no workbooks）：{' '.join(workbooks)}")
     if annotate_to and len(paths) != 1:
