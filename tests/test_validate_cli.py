@@ -137,6 +137,27 @@ def test_a_report_that_cannot_be_written_is_said_with_exit_code_2(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [report.name]  # no half-written temporary left
 
 
+def test_ctrl_c_while_the_report_is_written_keeps_the_old_one_and_exits_130(tmp_path, monkeypatch):
+    """A large batch's report takes seconds to write: Ctrl+C then is not "Aborted!" with exit code 1
+    ("errors found" to CI), and the report written there before stays whole."""
+    from click.testing import CliRunner
+
+    import xlplugin.report
+    from xlplugin.cli import main
+
+    def interrupted(reports, fmt, out, show_info=False, not_checked=()):
+        out.write('{"workbooks": [')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(xlplugin.report, "write", interrupted)
+    report = tmp_path / "结果.json"
+    report.write_text("上次的报告", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(SAMPLE), "--format", "json", "-o", str(report)])
+    assert result.exit_code == 130, result.output
+    assert "已中断（interrupted）：报告没有写完" in result.output and "Aborted!" not in result.output
+    assert report.read_text(encoding="utf-8") == "上次的报告" and [p.name for p in tmp_path.iterdir()] == [report.name]
+
+
 def test_a_users_rules_file_can_relevel_a_rule(tmp_path):
     text = (DATA_DIR / "2024" / "rules.toml").read_text(encoding="utf-8")
     relaxed = text.replace('id = "H-4"\nseverity = "error"', 'id = "H-4"\nseverity = "warning"')

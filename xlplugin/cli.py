@@ -113,18 +113,7 @@ def validate(
     退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取或因程序内部错误未能检查（其余文件照常校验），或报告写不出；130 按 Ctrl+C 中断。
     """
     with paused(freeze=True):  # a command's imports: see collector.py
-        from .batch import (
-            SUMMARY_HEADER,
-            Options,
-            ProgressBar,
-            expand_inputs,
-            not_checked,
-            run_many,
-            summary_rows,
-            summary_table,
-            summary_total,
-        )
-        from .report import write
+        from .batch import Options, ProgressBar, expand_inputs, run_many
         from .report.summary import SUFFIXES as SUMMARY_SUFFIXES
         from .rules.validate import load_rules
         from .specs import SpecError, load_year
@@ -155,37 +144,11 @@ def validate(
         if outcome.annotated:
             click.echo(f"已写出标注文件：{outcome.annotated}", err=True)
     reports = [o.report for o in outcomes if o.report is not None]
-    left_out = not_checked(outcomes)  # listed in the report too: no unit may go missing from it
-    with _writing(output):
-        if output:
-            from .io.files import atomic_target
-
-            with atomic_target(Path(output)) as temporary:
-                with temporary.open("w", encoding="utf-8") as stream:
-                    write(reports, fmt, stream, show_info, left_out)
-                    stream.write("\n")
-        else:
-            if fmt != "text":  # JSON, SARIF, JUnit XML and the HTML page say they are UTF-8, and are
-                _utf8(sys.stdout)
-            stdout = _Tracked(sys.stdout)
-            # text on the terminal: the lines above and the summary table already name them
-            write(reports, fmt, stdout, show_info, left_out if fmt != "text" else ())
-            if stdout.wrote:  # an empty report (no workbook read) prints nothing, not a blank line
-                sys.stdout.write("\n")
-        if len(outcomes) > 1:
-            click.echo(summary_table(outcomes), err=fmt != "text" or bool(output))
-    if summary_to:
-        from .report.summary import write_summary
-
-        with _writing(summary_to):
-            write_summary(Path(summary_to), SUMMARY_HEADER, summary_rows(outcomes), summary_total(outcomes))
-        click.echo(f"已写出汇总表：{summary_to}", err=True)
-    if fmt == "sarif":
-        from .report.ci import sarif_caveat
-
-        caveat = sarif_caveat(reports, show_info)
-        if caveat:
-            click.echo(f"xlplugin: 提示：{caveat}", err=True)
+    try:
+        _report_out(outcomes, reports, fmt, output, show_info, summary_to)
+    except KeyboardInterrupt:  # a large batch's report takes seconds to write
+        click.echo("\nxlplugin: 已中断（interrupted）：报告没有写完；-o 和 --summary 指定的文件保持原样", err=True)
+        sys.exit(130)
     failing = any(r.count("error") or (strict and r.count("warning")) for r in reports)
     unreadable = any(o.error for o in outcomes)
     sys.exit(2 if unreadable else 1 if failing else 0)
@@ -312,6 +275,44 @@ def _able_to_write_any_text(stream) -> None:
 def _utf8(stream) -> None:
     if hasattr(stream, "reconfigure"):
         stream.reconfigure(encoding="utf-8", errors="replace")
+
+
+def _report_out(outcomes: list, reports: list, fmt: str, output: str | None, show_info: bool, summary_to: str | None) -> None:
+    """The report (to `output` or standard output), the summary table and the --summary file."""
+    from .batch import SUMMARY_HEADER, not_checked, summary_rows, summary_table, summary_total
+    from .report import write
+
+    left_out = not_checked(outcomes)  # listed in the report too: no unit may go missing from it
+    with _writing(output):
+        if output:
+            from .io.files import atomic_target
+
+            with atomic_target(Path(output)) as temporary:
+                with temporary.open("w", encoding="utf-8") as stream:
+                    write(reports, fmt, stream, show_info, left_out)
+                    stream.write("\n")
+        else:
+            if fmt != "text":  # JSON, SARIF, JUnit XML and the HTML page say they are UTF-8, and are
+                _utf8(sys.stdout)
+            stdout = _Tracked(sys.stdout)
+            # text on the terminal: the lines above and the summary table already name them
+            write(reports, fmt, stdout, show_info, left_out if fmt != "text" else ())
+            if stdout.wrote:  # an empty report (no workbook read) prints nothing, not a blank line
+                sys.stdout.write("\n")
+        if len(outcomes) > 1:
+            click.echo(summary_table(outcomes), err=fmt != "text" or bool(output))
+    if summary_to:
+        from .report.summary import write_summary
+
+        with _writing(summary_to):
+            write_summary(Path(summary_to), SUMMARY_HEADER, summary_rows(outcomes), summary_total(outcomes))
+        click.echo(f"已写出汇总表：{summary_to}", err=True)
+    if fmt == "sarif":
+        from .report.ci import sarif_caveat
+
+        caveat = sarif_caveat(reports, show_info)
+        if caveat:
+            click.echo(f"xlplugin: 提示：{caveat}", err=True)
 
 
 @contextlib.contextmanager
