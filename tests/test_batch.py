@@ -116,6 +116,37 @@ def test_annotated_copies_of_files_named_alike_do_not_overwrite_each_other(tmp_p
     assert summaries["乙单位/2024年决算公开.xlsx"].startswith("错误（强制，必须改正）2 个")
 
 
+def test_a_scheduler_that_cannot_be_used_is_said_in_one_line(folder, tmp_path, monkeypatch):
+    """Not installed, a mistyped address, nothing listening: one line and exit code 2, no traceback
+    (and not exit code 1, "errors found" to CI)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    import xlplugin.batch
+    from xlplugin.cli import main
+
+    mistyped = run_cli("validate", str(folder), "--scheduler", "10.0.0.5")
+    assert mistyped.returncode == 2 and "Traceback" not in mistyped.stderr
+    assert mistyped.stderr.strip() == "xlplugin: 错误：无法连接 Dask 集群 10.0.0.5（cannot reach the scheduler）：missing port number in address '10.0.0.5'"
+    hidden = tmp_path / "without_dask" / "dask"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text('raise ImportError("No module named dask")\n', encoding="utf-8")
+    command = [sys.executable, "-m", "xlplugin.cli", "validate", str(folder), "--scheduler", "tcp://127.0.0.1:8786"]
+    bare = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(hidden.parent)})
+    assert bare.returncode == 2 and 'pip install "xlplugin[cluster]"' in bare.stderr and "Traceback" not in bare.stderr
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setattr(xlplugin.batch, "SCHEDULER_TIMEOUT", "1s")
+    unreachable = CliRunner().invoke(main, ["validate", str(folder), "--scheduler", address])
+    assert unreachable.exit_code == 2, unreachable.output
+    assert f"xlplugin: 错误：无法连接 Dask 集群 {address}（cannot reach the scheduler）：" in unreachable.output
+
+
 def test_on_a_dask_cluster(folder):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:

@@ -248,11 +248,24 @@ def chunks(paths: list[T], workers: int, least: int = 16, most: int = 64) -> lis
     return [paths[i : i + size] for i in range(0, len(paths), size)]
 
 
-def _on_dask(paths: list[str], options: Options, scheduler: str, record: Callable[[list[Outcome]], None]) -> None:
-    from dask.distributed import Client, KilledWorker
-    from dask.distributed import as_completed as dask_completed
+class SchedulerError(Exception):
+    """The Dask cluster of --scheduler cannot be used (not installed, bad address, unreachable); str() is for the user."""
 
-    with Client(scheduler, timeout="30s") as client:
+
+SCHEDULER_TIMEOUT = "30s"  # to reach the scheduler: a busy one on the office network may take seconds
+
+
+def _on_dask(paths: list[str], options: Options, scheduler: str, record: Callable[[list[Outcome]], None]) -> None:
+    try:
+        from dask.distributed import Client, KilledWorker
+        from dask.distributed import as_completed as dask_completed
+    except ImportError as error:
+        raise SchedulerError(f'--scheduler 需要 Dask distributed，请先安装：pip install "xlplugin[cluster]"（{error}）') from error
+    try:
+        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, ValueError, TypeError) as error:  # TimeoutError is an OSError
+        raise SchedulerError(f"无法连接 Dask 集群 {scheduler}（cannot reach the scheduler）：{error}") from error
+    with client:
         workers = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
         parts = chunks(paths, workers)
         futures = client.map(run_chunk, parts, options=options, pure=False)

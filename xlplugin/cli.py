@@ -113,7 +113,7 @@ def validate(
     退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取或因程序内部错误未能检查（其余文件照常校验），或报告写不出；130 按 Ctrl+C 中断。
     """
     with paused(freeze=True):  # a command's imports: see collector.py
-        from .batch import Options, ProgressBar, expand_inputs, run_many
+        from .batch import Options, ProgressBar, SchedulerError, expand_inputs, run_many
         from .report.summary import SUFFIXES as SUMMARY_SUFFIXES
         from .rules.validate import load_rules
         from .specs import SpecError, load_year
@@ -135,6 +135,8 @@ def validate(
     options = Options(reader, year, tuple(catalogs), rules_file, annotate_dir or annotate_to, bool(annotate_dir), in_place, allow_loss)
     try:
         outcomes = run_many(paths, options, jobs=jobs if jobs > 0 else (1 if len(paths) == 1 else 0), scheduler=scheduler, progress=ProgressBar())
+    except SchedulerError as error:
+        _fail(str(error))
     except KeyboardInterrupt:
         click.echo("\nxlplugin: 已中断（interrupted）：没有输出报告；已写出的标注副本是完整的", err=True)
         sys.exit(130)
