@@ -37,6 +37,16 @@ def test_a_folder_is_searched_recursively(folder):
     assert expand_inputs([str(folder / "**" / "*.xlsm")]) == [str(folder / "街道" / "卫生院.xlsm")]
 
 
+def test_a_folder_or_pattern_that_finds_nothing_beside_others_is_pointed_out(folder, tmp_path):
+    """A mistyped pattern next to other inputs must not leave its units out without a word."""
+    empty = tmp_path / "空文件夹"
+    empty.mkdir()
+    typo = str(folder / "街道" / "*.xslx")
+    result = run_cli("validate", str(folder / "区直" / "人社"), str(empty), typo)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [f"xlplugin: 提示：「{empty}」中没有找到工作簿（no workbooks found）", f"xlplugin: 提示：「{typo}」中没有找到工作簿（no workbooks found）"]
+
+
 def test_the_batch_goes_on_past_a_bad_file_and_sums_up(folder):
     result = run_cli("validate", str(folder), "--jobs", "2")
     assert result.returncode == 2

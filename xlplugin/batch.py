@@ -63,12 +63,15 @@ class Outcome:
     internal: bool = False  # no report because of a bug, not because the file cannot be read
 
 
-def expand_inputs(arguments: Iterable[str], outputs: str | None = None, written: Iterable[str] = ()) -> list[str]:
+def expand_inputs(
+    arguments: Iterable[str], outputs: str | None = None, written: Iterable[str] = (), found_nothing: list[str] | None = None
+) -> list[str]:
     """Files as given; glob patterns expanded; folders searched recursively for .xlsx/.xlsm (and
     .xls/.et/.xlsb/.ods, which are then reported as unreadable).  What a folder or a pattern finds
     leaves out what this run writes: anything inside `outputs` (its --annotate-dir, which may hold
     the copies of an earlier run) and the files `written` (its --summary table, which a reviewer
-    may keep beside the workbooks)."""
+    may keep beside the workbooks).  The folders and patterns that found nothing are added to
+    `found_nothing`."""
     folder = Path(os.path.abspath(outputs)) if outputs else None
     files = {Path(os.path.abspath(f)) for f in written if f}
 
@@ -76,7 +79,7 @@ def expand_inputs(arguments: Iterable[str], outputs: str | None = None, written:
         absolute = Path(os.path.abspath(path))
         return absolute in files or bool(folder and absolute.is_relative_to(folder))
 
-    paths: list[str] = []
+    found_by: dict[str, list[str]] = {}
     for argument in arguments:
         if os.path.isdir(argument):
             found = sorted(
@@ -84,12 +87,14 @@ def expand_inputs(arguments: Iterable[str], outputs: str | None = None, written:
                 for p in Path(argument).rglob("*")
                 if p.suffix.lower() in WORKBOOK_SUFFIXES + UNREADABLE_SUFFIXES and not p.name.startswith(("~$", ".")) and p.is_file()
             )
-            paths.extend(p for p in found if not ours(p))
+            found_by[argument] = [p for p in found if not ours(p)]
         elif any(char in argument for char in "*?[") and not os.path.exists(argument):
-            paths.extend(p for p in sorted(glob.glob(argument, recursive=True)) if not ours(p))
+            found_by[argument] = [p for p in sorted(glob.glob(argument, recursive=True)) if not ours(p)]
         else:
-            paths.append(argument)
-    return list(dict.fromkeys(paths))
+            found_by[argument] = [argument]
+    if found_nothing is not None:
+        found_nothing.extend(argument for argument, found in found_by.items() if not found)
+    return list(dict.fromkeys(p for found in found_by.values() for p in found))
 
 
 def run_chunk(paths: list[str], options: Options) -> list[Outcome]:

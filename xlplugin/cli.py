@@ -122,9 +122,12 @@ def validate(
         _fail(f"--summary 只能写入 .xlsx 或 .csv 文件（summary file type）：{summary_to}")
     if sum(bool(x) for x in (annotate_to, annotate_dir, in_place)) > 1:
         _fail("--annotate、--annotate-dir、--in-place 只能选一个（choose one）")
-    paths = expand_inputs(workbooks, annotate_dir, [summary_to or ""])
+    found_nothing: list[str] = []
+    paths = expand_inputs(workbooks, annotate_dir, [summary_to or ""], found_nothing)
     if not paths:
         _fail(f"没有找到要校验的工作簿（no workbooks）：{' '.join(workbooks)}")
+    for argument in found_nothing:  # a mistyped folder or pattern beside others would leave units out unseen
+        click.echo(f"xlplugin: 提示：「{argument}」中没有找到工作簿（no workbooks found）", err=True)
     if annotate_to and len(paths) != 1:
         _fail("--annotate 只能用于一个工作簿；多个工作簿请用 --annotate-dir（use --annotate-dir）")
     try:  # a bad --year, --rules or --catalog is the caller's mistake: say so once, before any work
