@@ -119,6 +119,10 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
                 outcome.error = str(error)
             except Exception as error:  # a bug met on one workbook: it is reported, the others are checked
                 outcome.error, outcome.internal = _internal(outcome.path, error), True
+            except BaseException as error:
+                if not _panic(error):
+                    raise
+                outcome.error, outcome.internal = _internal(outcome.path, error), True
         for outcome, report in _validated(read, spec, rules):
             outcome.report = report
             target = _annotation_target(outcome.path, options)
@@ -153,7 +157,13 @@ def _validated(read: list, spec, rules) -> list[tuple[Outcome, WorkbookReport]]:
         return validated
 
 
-def _internal(path: str, error: Exception) -> str:
+def _panic(error: BaseException) -> bool:
+    """A panic in native code (python-calamine's Rust): pyo3 raises it as a BaseException, past
+    every `except Exception`, and it would stop the batch; it concerns the one workbook read."""
+    return type(error).__name__ == "PanicException"
+
+
+def _internal(path: str, error: BaseException) -> str:
     """A bug, said in one line for the user and with the place for the developers."""
     frames = traceback.extract_tb(error.__traceback__)
     place = f"（{Path(frames[-1].filename).name}:{frames[-1].lineno}）" if frames else ""
