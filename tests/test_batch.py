@@ -157,6 +157,27 @@ def test_a_scheduler_that_cannot_be_used_is_said_in_one_line(folder, tmp_path, m
     assert f"xlplugin: 错误：无法连接 Dask 集群 {address}（cannot reach the scheduler）：" in unreachable.output
 
 
+def test_workers_started_as_windows_starts_them_give_the_same_report(folder, tmp_path):
+    """Windows has no fork: each worker process is spawned and imports everything afresh, so what a
+    chunk needs must travel with it.  Linux forks by default, so CI would not see a break there."""
+    import subprocess
+    import sys
+
+    code = (
+        "import multiprocessing, sys\n"
+        "multiprocessing.set_start_method('spawn')\n"
+        "from xlplugin.cli import main\n"
+        "sys.argv = ['xlplugin', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    out = tmp_path / "标注"
+    arguments = ["validate", str(folder), "--format", "json", "--jobs", "2", "--annotate-dir", str(out)]
+    spawned = subprocess.run([sys.executable, "-c", code, *arguments], capture_output=True, text=True, timeout=300)
+    assert spawned.returncode == 2, spawned.stderr
+    assert json.loads(spawned.stdout) == _json(folder, "--jobs", "2")
+    assert len(list(out.rglob("*.xls*"))) == 4  # the readable ones, annotated by the spawned workers
+
+
 def test_on_a_dask_cluster(folder):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
