@@ -29,6 +29,7 @@ from typing import TypeVar
 
 from .collector import paused as collector_paused
 from .model import NotChecked, WorkbookReport
+from .report.findings import verdict_of
 from .specs import DEFAULT_YEAR
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -117,11 +118,9 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
                 read.append((outcome, recognize(read_workbook(outcome.path, options.reader), spec, outcome.path, options.reader)))
             except WorkbookReadError as error:
                 outcome.error = str(error)
-            except Exception as error:  # a bug met on one workbook: it is reported, the others are checked
-                outcome.error, outcome.internal = _internal(outcome.path, error), True
-            except BaseException as error:
-                if not _panic(error):
-                    raise
+            except BaseException as error:  # a bug met on one workbook: it is reported, the others are checked
+                if not (isinstance(error, Exception) or _panic(error)):
+                    raise  # Ctrl+C, exit
                 outcome.error, outcome.internal = _internal(outcome.path, error), True
         for outcome, report in _validated(read, spec, rules):
             outcome.report = report
@@ -369,7 +368,11 @@ class ProgressBar:
 
 def not_checked(outcomes: list[Outcome]) -> list[NotChecked]:
     """The inputs that have no report, for the reports to list them too."""
-    return [NotChecked(o.path, o.error.removeprefix(f"{o.path}: "), o.internal) for o in outcomes if o.report is None]
+    return [_left_out(o) for o in outcomes if o.report is None]
+
+
+def _left_out(outcome: Outcome) -> NotChecked:
+    return NotChecked(outcome.path, outcome.error.removeprefix(f"{outcome.path}: "), outcome.internal)
 
 
 SUMMARY_HEADER = ("序号", "工作簿", "单位", "错误", "提示", "状态")
@@ -381,11 +384,11 @@ def summary_rows(outcomes: list[Outcome]) -> list[tuple[int, str, str, int | str
     for number, outcome in enumerate(outcomes, start=1):
         report = outcome.report
         if report is None:
-            left_out = not_checked([outcome])[0]
+            left_out = _left_out(outcome)
             rows.append((number, outcome.path, "", "", "", f"{left_out.status}：{left_out.problem}"))
             continue
         errors, warnings = report.count("error"), report.count("warning")
-        status = "未通过" if errors else ("通过（有提示）" if warnings else "通过")
+        status = verdict_of(report)
         if outcome.error:
             status += f"；未写出标注：{outcome.error.split(': ', 1)[-1]}"
         rows.append((number, outcome.path, report.unit or "—", errors, warnings, status))

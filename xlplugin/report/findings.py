@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from ..model import ERROR, INFO, SEVERITY_LABEL, SEVERITY_ORDER, WARNING, Finding, NotChecked, WorkbookReport
@@ -49,12 +49,11 @@ def write_json(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fal
     out.write("]}")
 
 
-def write_items(out: TextIO, items: Iterable[object], indent: str, dumps: Callable[[object], str] | None = None) -> None:
+def write_items(out: TextIO, items: Iterable[object], indent: str) -> None:
     """The items of a JSON array (without its brackets), one per line, then the closing bracket's indent."""
-    dumps = dumps or _dumps
     wrote = False
     for item in items:
-        out.write(f'{"," if wrote else ""}\n{indent}{dumps(item)}')
+        out.write(f'{"," if wrote else ""}\n{indent}{_dumps(item)}')
         wrote = True
     if wrote:
         out.write("\n" + indent[:-2])
@@ -90,9 +89,15 @@ def _workbook_text(report: WorkbookReport, show_info: bool) -> str:
     return "\n".join(lines)
 
 
+def verdict_of(report: WorkbookReport) -> str:
+    """未通过 with an error; 通过 otherwise, saying so when there are warnings to explain."""
+    errors, warnings = report.count(ERROR), report.count(WARNING)
+    return "未通过" if errors else ("通过（有提示）" if warnings else "通过")
+
+
 def summary_line(report: WorkbookReport, show_info: bool = False) -> str:
     counts = summary(report)
-    verdict = "未通过" if counts["errors"] else ("通过（有提示）" if counts["warnings"] else "通过")
+    verdict = verdict_of(report)
     infos = f"尾差信息 {counts['infos']} 条" + ("" if show_info or not counts["infos"] else "（加 --show-info 查看）")
     return (
         f"合计：{report.path} — 错误 {counts['errors']} 个，提示 {counts['warnings']} 个，{infos}，"

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..model import ERROR, INFO, SEVERITY_LABEL, WARNING, NotChecked, WorkbookReport
-from .findings import shown
+from .findings import shown, verdict_of
 
 _PAGE = """<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8">
@@ -159,7 +159,7 @@ def _overview_row(number: int, report: WorkbookReport, show_info: bool) -> str:
     path = html.escape(report.path)
     if shown(report, show_info):
         path = f'<a href="#workbook={html.escape(quote(report.path, safe=""))}">{path}</a>'
-    verdict = '<span class="bad">未通过</span>' if errors else ('<span class="ok">通过（有提示）</span>' if warnings else '<span class="ok">通过</span>')
+    verdict = f'<span class="{"bad" if errors else "ok"}">{verdict_of(report)}</span>'
     return (
         f'<tr class="{"fail" if errors else "pass"}"><td class="num">{number}</td><td>{path}</td><td>{html.escape(report.unit or "—")}</td>'
         f'<td class="num">{errors}</td><td class="num">{warnings}</td><td>{verdict}</td></tr>\n'
