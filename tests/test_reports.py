@@ -231,3 +231,22 @@ def test_a_long_html_report_is_drawn_a_page_at_a_time(tmp_path):
     assert f"显示 500 / {total} 条，符合条件的还有 {total - 500} 条" in dom
     dom = _rendered(out, "#rule=H-4", tmp_path)
     assert _drawn_rows(dom) == 500 and f"符合条件的还有 {600 - 500} 条" in dom
+
+
+def test_a_workbook_with_warnings_only_passes_with_a_word_on_them(tmp_path):
+    """A 科目名称 that differs from an unverified catalogue name is a warning: the workbook passes
+    (exit 0), and every rendering that states the verdict says there is something to explain."""
+    path = sample_with(tmp_path / "名称不同.xlsx", {(T5, "B11"): "事业运行支出"})
+    text = run_cli("validate", str(path))
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.strip().splitlines()[-1].endswith("：通过（有提示）")
+    out = tmp_path / "报告.html"
+    assert run_cli("validate", str(path), "--format", "html", "-o", str(out)).returncode == 0
+    page = out.read_text(encoding="utf-8")
+    overview = page.split('id="overview"', 1)[1].split("</table>", 1)[0]
+    assert '<span class="ok">通过（有提示）</span></td>' in overview
+    heading = page.split("<summary>", 1)[1].split("</summary>", 1)[0]
+    assert heading.endswith('<span class="ok">通过（有提示）</span>')
+    summary = tmp_path / "汇总.csv"
+    assert run_cli("validate", str(path), "--summary", str(summary)).returncode == 0
+    assert summary.read_text(encoding="utf-8-sig").splitlines()[1].split(",")[-1] == "通过（有提示）"
