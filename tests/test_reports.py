@@ -250,3 +250,20 @@ def test_a_workbook_with_warnings_only_passes_with_a_word_on_them(tmp_path):
     summary = tmp_path / "汇总.csv"
     assert run_cli("validate", str(path), "--summary", str(summary)).returncode == 0
     assert summary.read_text(encoding="utf-8-sig").splitlines()[1].split(",")[-1] == "通过（有提示）"
+
+
+def test_with_strict_every_verdict_agrees_with_the_exit_code(tmp_path):
+    """--strict fails a workbook on a warning: the reports must say which one, not 通过."""
+    warned = sample_with(tmp_path / "名称不同.xlsx", {(T5, "B11"): "事业运行支出"})
+    clean = shutil.copy(SAMPLE, tmp_path / "无错.xlsx")
+    out, summary = tmp_path / "报告.html", tmp_path / "汇总.csv"
+    result = run_cli("validate", str(warned), str(clean), "--strict", "--format", "html", "-o", str(out), "--summary", str(summary))
+    assert result.returncode == 1, result.stderr
+    rows = summary.read_text(encoding="utf-8-sig").splitlines()
+    assert [row.split(",")[-1] for row in rows[1:3]] == ["未通过（有提示，--strict）", "通过"]
+    assert rows[-1] == "共 2 个工作簿：通过 1 个，未通过 1 个，无法读取 0 个"
+    page = out.read_text(encoding="utf-8")
+    overview = page.split('id="overview"', 1)[1].split("</table>", 1)[0]
+    assert overview.count('<tr class="fail">') == 1 and '<span class="bad">未通过（有提示，--strict）</span>' in overview
+    text = run_cli("validate", str(warned), "--strict")
+    assert text.returncode == 1 and text.stdout.strip().splitlines()[-1].endswith("：未通过（有提示，--strict）")

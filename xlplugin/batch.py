@@ -397,7 +397,7 @@ def summary_rows(outcomes: list[Outcome]) -> list[tuple[int, str, str, int | str
 
 def summary_total(outcomes: list[Outcome]) -> str:
     readable = [o for o in outcomes if o.report is not None]
-    failing = sum(1 for o in readable if o.report.count("error"))
+    failing = sum(1 for o in readable if o.report.fails())
     internal = sum(1 for o in outcomes if o.report is None and o.internal)
     unchecked = f"，程序内部错误未能检查 {internal} 个" if internal else ""
     return f"共 {len(outcomes)} 个工作簿：通过 {len(readable) - failing} 个，未通过 {failing} 个，无法读取 {len(outcomes) - len(readable) - internal} 个{unchecked}"

@@ -149,12 +149,14 @@ def validate(
         if outcome.annotated:
             click.echo(f"已写出标注文件：{outcome.annotated}", err=True)
     reports = [o.report for o in outcomes if o.report is not None]
+    for report in reports:  # every verdict the reports state agrees with the exit code
+        report.strict = strict
     try:
         _report_out(outcomes, reports, fmt, output, show_info, summary_to)
     except KeyboardInterrupt:  # a large batch's report takes seconds to write
         click.echo("\nxlplugin: 已中断（interrupted）：报告没有写完；-o 和 --summary 指定的文件保持原样", err=True)
         sys.exit(130)
-    failing = any(r.count("error") or (strict and r.count("warning")) for r in reports)
+    failing = any(r.fails() for r in reports)
     unreadable = any(o.error for o in outcomes)
     sys.exit(2 if unreadable else 1 if failing else 0)
 

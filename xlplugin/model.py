@@ -209,10 +209,15 @@ class WorkbookReport:
     findings: list[Finding]
     rules_ran: list[str]  # ids of the rules that had something to check
     catalogue: tuple = ()  # the rules used (rules/checks.py Rule), for reports that describe them
+    strict: bool = False  # --strict: a warning fails the workbook too
 
     @property
     def rules_run(self) -> int:
         return len(self.rules_ran)
+
+    def fails(self) -> bool:
+        """The workbook does not pass: it has an error, or (strict) a warning."""
+        return bool(self.count(ERROR) or (self.strict and self.count(WARNING)))
 
     def count(self, severity: str) -> int:
         return sum(f.severity == severity for f in self.findings)

@@ -90,9 +90,14 @@ def _workbook_text(report: WorkbookReport, show_info: bool) -> str:
 
 
 def verdict_of(report: WorkbookReport) -> str:
-    """未通过 with an error; 通过 otherwise, saying so when there are warnings to explain."""
+    """未通过 with an error (or, --strict, a warning); 通过 otherwise, saying so when there are
+    warnings to explain."""
     errors, warnings = report.count(ERROR), report.count(WARNING)
-    return "未通过" if errors else ("通过（有提示）" if warnings else "通过")
+    if errors:
+        return "未通过"
+    if warnings:
+        return "未通过（有提示，--strict）" if report.strict else "通过（有提示）"
+    return "通过"
 
 
 def summary_line(report: WorkbookReport, show_info: bool = False) -> str:

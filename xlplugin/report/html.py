@@ -159,20 +159,20 @@ def _overview_row(number: int, report: WorkbookReport, show_info: bool) -> str:
     path = html.escape(report.path)
     if shown(report, show_info):
         path = f'<a href="#workbook={html.escape(quote(report.path, safe=""))}">{path}</a>'
-    verdict = _verdict(report, errors)
+    verdict = _verdict(report)
     return (
-        f'<tr class="{"fail" if errors else "pass"}"><td class="num">{number}</td><td>{path}</td><td>{html.escape(report.unit or "—")}</td>'
+        f'<tr class="{"fail" if report.fails() else "pass"}"><td class="num">{number}</td><td>{path}</td><td>{html.escape(report.unit or "—")}</td>'
         f'<td class="num">{errors}</td><td class="num">{warnings}</td><td>{verdict}</td></tr>\n'
     )
 
 
-def _verdict(report: WorkbookReport, errors: int) -> str:
-    return f'<span class="{"bad" if errors else "ok"}">{verdict_of(report)}</span>'
+def _verdict(report: WorkbookReport) -> str:
+    return f'<span class="{"bad" if report.fails() else "ok"}">{verdict_of(report)}</span>'
 
 
 def _summary(report: WorkbookReport, show_info: bool, opened: bool) -> str:
     errors, warnings = report.count(ERROR), report.count(WARNING)
-    verdict = _verdict(report, errors)
+    verdict = _verdict(report)
     head = f"<details{' open' if opened else ''}><summary>{html.escape(report.path)}（{html.escape(report.unit or '单位未注明')}，{report.year} 年度）{verdict}</summary>"
     lines = ["<table><thead><tr><th>表</th><th>工作表 / 范围</th><th>错误</th><th>提示</th>"
              + ("<th>信息</th>" if show_info else "") + "</tr></thead><tbody>"]
