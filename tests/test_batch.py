@@ -126,6 +126,57 @@ def test_annotated_copies_of_files_named_alike_do_not_overwrite_each_other(tmp_p
     assert summaries["乙单位/2024年决算公开.xlsx"].startswith("错误（强制，必须改正）2 个")
 
 
+def test_no_report_or_summary_is_written_over_a_units_workbook(tmp_path):
+    """-o or --summary naming a workbook (a slip of the tab key) is refused before any work, and the
+    workbook is left as it was; a summary table of an earlier run may be replaced."""
+    inbox = tmp_path / "各单位"
+    inbox.mkdir()
+    unit = sample_with(inbox / "乙单位.xlsx", ONE_ERROR)
+    shutil.copy(SAMPLE, inbox / "甲单位.xlsx")
+    before = unit.read_bytes()
+    for option in (["--summary", str(unit)], ["-o", str(unit), "--format", "json"], ["-o", str(tmp_path / "新报告.xlsx")]):
+        result = run_cli("validate", str(inbox), *option)
+        assert result.returncode == 2, option
+        assert "would overwrite a workbook" in result.stderr and result.stdout == ""
+    no_suffix = tmp_path / "乙单位工作簿"  # a file given by name is read whatever its suffix
+    shutil.copy(unit, no_suffix)
+    result = run_cli("validate", str(no_suffix), "-o", str(no_suffix))
+    assert result.returncode == 2 and f"{no_suffix}: -o 不能写到要校验的文件上（would overwrite an input）" in result.stderr
+    assert unit.read_bytes() == no_suffix.read_bytes() == before
+    assert not (tmp_path / "新报告.xlsx").exists()
+    summary = inbox / "汇总.xlsx"
+    for _ in range(2):
+        result = run_cli("validate", str(inbox), "--summary", str(summary))
+        assert result.returncode == 1 and result.stdout.strip().splitlines()[-1] == "共 2 个工作簿：通过 1 个，未通过 1 个，无法读取 0 个"
+
+
+def test_what_a_search_finds_leaves_out_lock_files_and_earlier_summaries(tmp_path):
+    """Excel's ~$ lock file beside a workbook someone has open is no unit: a search passes over it,
+    and one named by the shell's *.xlsx is skipped with a word.  The summary table of an earlier run
+    under another name is not checked as a unit either, found by a folder or by a pattern (whose
+    folders are searched).  A file reached twice is checked once."""
+    inbox = tmp_path / "各单位"
+    (inbox / "街道").mkdir(parents=True)
+    shutil.copy(SAMPLE, inbox / "甲单位.xlsx")
+    sample_with(inbox / "街道" / "乙单位.xlsx", ONE_ERROR)
+    lock = inbox / "~$甲单位.xlsx"
+    lock.write_bytes(b"\x08zhangsan" + b" " * 100)
+    result = run_cli("validate", str(inbox / "甲单位.xlsx"), str(lock))  # as a shell expands *甲单位.xlsx
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == f"xlplugin: 提示：跳过 {lock}：Excel 或 WPS 的锁定文件（有人正打开对应的工作簿），不是工作簿\n"
+    earlier = tmp_path / "上次汇总.xlsx"
+    assert run_cli("validate", str(inbox), "--summary", str(earlier)).returncode == 1
+    shutil.copy(earlier, inbox / "汇总（旧）.xlsx")
+    units = [str(inbox / "甲单位.xlsx"), str(inbox / "街道" / "乙单位.xlsx")]
+    for arguments in ([str(inbox)], [str(inbox / "*")], [str(inbox / "*.xlsx"), str(inbox / "街道")], [str(inbox), units[0]]):
+        skipped = []
+        assert expand_inputs(arguments, skipped=skipped) == units, arguments
+        assert skipped == [(str(inbox / "汇总（旧）.xlsx"), "xlplugin 写出的汇总表，不是单位的工作簿")]
+    result = run_cli("validate", str(inbox))
+    assert f"xlplugin: 提示：跳过 {inbox / '汇总（旧）.xlsx'}：xlplugin 写出的汇总表，不是单位的工作簿" in result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "共 2 个工作簿：通过 1 个，未通过 1 个，无法读取 0 个"
+
+
 def test_a_scheduler_that_cannot_be_used_is_said_in_one_line(folder, tmp_path, monkeypatch):
     """Not installed, a mistyped address, nothing listening: one line and exit code 2, no traceback
     (and not exit code 1, "errors found" to CI)."""

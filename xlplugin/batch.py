@@ -30,6 +30,7 @@ from typing import TypeVar
 from .collector import paused as collector_paused
 from .model import NotChecked, WorkbookReport
 from .report.findings import verdict_of
+from .report.summary import is_summary
 from .specs import DEFAULT_YEAR
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -65,37 +66,71 @@ class Outcome:
 
 
 def expand_inputs(
-    arguments: Iterable[str], outputs: str | None = None, written: Iterable[str] = (), found_nothing: list[str] | None = None
+    arguments: Iterable[str],
+    outputs: str | None = None,
+    written: Iterable[str] = (),
+    found_nothing: list[str] | None = None,
+    skipped: list[tuple[str, str]] | None = None,
 ) -> list[str]:
-    """Files as given; glob patterns expanded; folders searched recursively for .xlsx/.xlsm (and
-    .xls/.et/.xlsb/.ods, which are then reported as unreadable).  What a folder or a pattern finds
-    leaves out what this run writes: anything inside `outputs` (its --annotate-dir, which may hold
-    the copies of an earlier run) and the files `written` (its --summary table, which a reviewer
-    may keep beside the workbooks).  The folders and patterns that found nothing are added to
-    `found_nothing`."""
+    """Files as given; glob patterns expanded (a folder they match is searched); folders searched
+    recursively for .xlsx/.xlsm (and .xls/.et/.xlsb/.ods, which are then reported as unreadable).
+    What a folder or a pattern finds leaves out Excel's lock files (~$…), hidden files, what this
+    run writes (anything inside `outputs`, its --annotate-dir, which may hold the copies of an
+    earlier run, and the files `written`, its --summary table) and the summary tables of earlier
+    runs, which are added to `skipped` with the reason.  A lock file given by name (a shell's
+    *.xlsx while a colleague has a workbook open) is skipped too.  The folders and patterns that
+    found nothing are added to `found_nothing`.  A file reached twice (a folder and a file in it)
+    is checked once."""
     folder = Path(os.path.abspath(outputs)) if outputs else None
     files = {Path(os.path.abspath(f)) for f in written if f}
+    left: list[tuple[str, str]] = []
 
-    def ours(path: str | Path) -> bool:
+    def wanted(path: Path) -> bool:
+        """A file a folder search or a pattern found is to be checked."""
+        if path.suffix.lower() not in WORKBOOK_SUFFIXES + UNREADABLE_SUFFIXES or path.name.startswith(("~$", ".")) or not path.is_file():
+            return False
         absolute = Path(os.path.abspath(path))
-        return absolute in files or bool(folder and absolute.is_relative_to(folder))
+        if absolute in files or (folder and absolute.is_relative_to(folder)):
+            return False
+        if path.suffix.lower() == ".xlsx" and is_summary(path):
+            left.append((str(path), "xlplugin 写出的汇总表，不是单位的工作簿"))
+            return False
+        return True
+
+    def searched(place: str) -> list[str]:
+        return sorted(str(p) for p in Path(place).rglob("*") if wanted(p))
 
     found_by: dict[str, list[str]] = {}
     for argument in arguments:
         if os.path.isdir(argument):
-            found = sorted(
-                str(p)
-                for p in Path(argument).rglob("*")
-                if p.suffix.lower() in WORKBOOK_SUFFIXES + UNREADABLE_SUFFIXES and not p.name.startswith(("~$", ".")) and p.is_file()
-            )
-            found_by[argument] = [p for p in found if not ours(p)]
+            found_by[argument] = searched(argument)
         elif any(char in argument for char in "*?[") and not os.path.exists(argument):
-            found_by[argument] = [p for p in sorted(glob.glob(argument, recursive=True)) if not ours(p)]
+            matches = sorted(glob.glob(argument, recursive=True))
+            found_by[argument] = [p for m in matches for p in (searched(m) if os.path.isdir(m) else [m] if wanted(Path(m)) else [])]
+        elif _lock_file(argument):
+            found_by[argument] = []
+            left.append((argument, "Excel 或 WPS 的锁定文件（有人正打开对应的工作簿），不是工作簿"))
         else:
             found_by[argument] = [argument]
     if found_nothing is not None:
-        found_nothing.extend(argument for argument, found in found_by.items() if not found)
-    return list(dict.fromkeys(p for found in found_by.values() for p in found))
+        found_nothing.extend(a for a, found in found_by.items() if not found and not any(path == a for path, _ in left))
+    if skipped is not None:
+        skipped.extend(left)
+    once = {}
+    for path in (p for found in found_by.values() for p in found):
+        once.setdefault(os.path.normcase(os.path.abspath(path)), path)
+    return list(once.values())
+
+
+def _lock_file(path: str) -> bool:
+    """Excel's (and WPS's) ~$name.xlsx beside an open workbook: a few bytes naming who opened it."""
+    if not Path(path).name.startswith("~$"):
+        return False
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) != b"PK"
+    except OSError:
+        return False
 
 
 def run_chunk(paths: list[str], options: Options) -> list[Outcome]:

@@ -113,8 +113,9 @@ def validate(
     退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取或因程序内部错误未能检查（其余文件照常校验），或报告写不出；130 按 Ctrl+C 中断。
     """
     with paused(freeze=True):  # a command's imports: see collector.py
-        from .batch import Options, ProgressBar, SchedulerError, expand_inputs, run_many
+        from .batch import UNREADABLE_SUFFIXES, WORKBOOK_SUFFIXES, Options, ProgressBar, SchedulerError, expand_inputs, run_many
         from .report.summary import SUFFIXES as SUMMARY_SUFFIXES
+        from .report.summary import is_summary
         from .rules.validate import load_rules
         from .specs import SpecError, load_year
 
@@ -122,12 +123,25 @@ def validate(
         _fail(f"--summary 只能写入 .xlsx 或 .csv 文件（summary file type）：{summary_to}")
     if sum(bool(x) for x in (annotate_to, annotate_dir, in_place)) > 1:
         _fail("--annotate、--annotate-dir、--in-place 只能选一个（choose one）")
+    output = None if output == "-" else output  # -o -: standard output, as the report goes by default
+    # a report or summary written over a unit's workbook would destroy it: refused before any work
+    if output and Path(output).suffix.lower() in WORKBOOK_SUFFIXES + UNREADABLE_SUFFIXES:
+        _fail(f"{output}: -o 写出的是 {fmt} 报告，不能写成工作簿文件（would overwrite a workbook）；请换一个文件名，例如 报告.{_REPORT_SUFFIX[fmt]}")
+    if summary_to and summary_to.lower().endswith(".xlsx") and Path(summary_to).is_file() and not is_summary(summary_to):
+        _fail(f"{summary_to}: 已有这个工作簿，它不是 xlplugin 写出的汇总表，不会覆盖（would overwrite a workbook）；请换一个文件名")
     found_nothing: list[str] = []
-    paths = expand_inputs(workbooks, annotate_dir, [summary_to or ""], found_nothing)
+    skipped: list[tuple[str, str]] = []
+    paths = expand_inputs(workbooks, annotate_dir, [summary_to or ""], found_nothing, skipped)
+    for path, why in skipped:
+        click.echo(f"xlplugin: 提示：跳过 {path}：{why}", err=True)
     if not paths:
         _fail(f"没有找到要校验的工作簿（no workbooks）：{' '.join(workbooks)}")
     for argument in found_nothing:  # a mistyped folder or pattern beside others would leave units out unseen
         click.echo(f"xlplugin: 提示：「{argument}」中没有找到工作簿（no workbooks found）", err=True)
+    written = {Path(target).resolve(): option for target, option in ((output, "-o"), (summary_to, "--summary")) if target}
+    clash = next((p for p in paths if Path(p).resolve() in written), None)
+    if clash is not None:
+        _fail(f"{clash}: {written[Path(clash).resolve()]} 不能写到要校验的文件上（would overwrite an input）；请换一个文件名")
     if annotate_to and len(paths) != 1:
         _fail("--annotate 只能用于一个工作簿；多个工作簿请用 --annotate-dir（use --annotate-dir）")
     try:  # a bad --year, --rules or --catalog is the caller's mistake: say so once, before any work
@@ -257,6 +271,9 @@ def fetch_office_js(folder: str | None) -> None:
             target.mkdir(parents=True, exist_ok=True)
             package.extractall(target, members=members, filter="data")
     click.echo(f"已下载 Office.js 到 {target}（{len(members)} 个文件）；xlplugin serve 会在 /office-js/ 提供它")
+
+
+_REPORT_SUFFIX = {"text": "txt", "json": "json", "junit": "xml", "sarif": "sarif", "html": "html", "github": "txt"}
 
 
 def _able_to_write_any_text(stream) -> None:

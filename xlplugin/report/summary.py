@@ -4,12 +4,16 @@ byte-order mark, without which Excel reads Chinese text in the system's code pag
 from __future__ import annotations
 
 import csv
+import re
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..io.files import atomic_target
 
 SUFFIXES = (".xlsx", ".csv")
+SHEET = "审核汇总"
+_SHEET_NAMES = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?sheet\s[^>]*?name=["']([^"']*)["']""")
 _WIDTHS = (6, 60, 36, 8, 8, 40)
 
 
@@ -31,7 +35,7 @@ def _xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], t
     from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("审核汇总")
+    sheet = book.create_sheet(SHEET)
     for number, width in enumerate(_WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(number)].width = width
     sheet.freeze_panes = "A2"
@@ -48,3 +52,12 @@ def _xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], t
     sheet.append([])
     sheet.append([total])
     book.save(path)
+
+
+def is_summary(path: str | Path) -> bool:
+    """The .xlsx is a summary table that --summary wrote: its only sheet is 审核汇总."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            return _SHEET_NAMES.findall(package.read("xl/workbook.xml")) == [SHEET.encode()]
+    except Exception:  # not readable as a package: not ours, and the check will say what it is
+        return False
