@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 
 import jsonschema
@@ -122,12 +123,29 @@ def test_sarif_is_valid_against_the_official_schema(workbooks):
     results = run["results"]
     h4 = next(r for r in results if r["ruleId"] == "H-4")
     assert h4["level"] == "error"
-    assert h4["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(workbooks[0])
+    assert h4["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == workbooks[0].as_uri()
     assert h4["locations"][0]["physicalLocation"]["region"] == {"startLine": 10, "startColumn": 3}
     assert h4["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == f"{T5}!C10"
     rules = run["tool"]["driver"]["rules"]
     assert rules[h4["ruleIndex"]]["id"] == "H-4" and "基本支出＋项目支出" in rules[h4["ruleIndex"]]["shortDescription"]["text"]
     assert {r["level"] for r in results} == {"error", "warning"}
+
+
+def test_sarif_locations_are_uri_references_that_lead_back_to_the_file(tmp_path):
+    """A space, a % or Chinese in a path is percent-encoded (a reader decodes %25 to %): relative
+    paths stay relative to where the command ran (the repository, in CI), absolute ones are file: URIs."""
+    folder = tmp_path / "决算 2024" / "100%完成"
+    folder.mkdir(parents=True)
+    sample_with(folder / "单位 (终版).xlsx", ONE_ERROR)
+    relative = "决算 2024/100%完成/单位 (终版).xlsx"
+    document = json.loads(run_cli("validate", relative, "--format", "sarif", cwd=tmp_path).stdout)
+    run = document["runs"][0]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+    assert uris == {run["artifacts"][0]["location"]["uri"]} == {"%E5%86%B3%E7%AE%97%202024/100%25%E5%AE%8C%E6%88%90/%E5%8D%95%E4%BD%8D%20%28%E7%BB%88%E7%89%88%29.xlsx"}
+    assert unquote(uris.pop()) == relative
+    absolute = json.loads(run_cli("validate", str(tmp_path / relative), "--format", "sarif").stdout)["runs"][0]
+    uri = absolute["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.startswith("file:///") and Path(unquote(urlsplit(uri).path)) == tmp_path / relative
 
 
 def test_sarif_fingerprints_are_stable_and_distinct(workbooks):

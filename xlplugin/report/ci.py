@@ -14,9 +14,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
+from urllib.parse import quote
 from xml.sax.saxutils import XMLGenerator
 
 from .. import __version__
@@ -239,7 +242,11 @@ def _fingerprint(report: WorkbookReport, finding: Finding) -> str:
 
 
 def _uri(path: str) -> str:
-    return path.replace("\\", "/")
+    """The workbook's path as SARIF requires, a URI reference: percent-encoded (a space, a %, 中文),
+    relative as given, or a file: URI when absolute (C:\\ would otherwise read as a scheme)."""
+    if os.path.isabs(path):
+        return Path(os.path.abspath(path)).as_uri()
+    return quote(path.replace("\\", "/"), safe="/")
 
 
 # -- GitHub workflow commands ----------------------------------------------------------
