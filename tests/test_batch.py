@@ -431,3 +431,11 @@ def test_ctrl_c_stops_a_batch_soon_with_exit_130(tmp_path):
     assert process.returncode == 130, stderr
     assert "已中断（interrupted）" in stderr and "Traceback" not in stderr
     assert len(list(out.iterdir())) < 300  # it stopped: the chunks queued for no worker were dropped
+
+
+def test_a_missing_input_is_named_as_the_user_typed_it(tmp_path):
+    """`nosuchdir/` beside a workbook: the summary names it once, as typed, with the reason."""
+    result = run_cli("validate", "没有这个文件夹/", str(SAMPLE), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "xlplugin: 错误：没有这个文件夹/: 文件不存在（file not found）" in result.stderr.splitlines()
+    assert result.stdout.splitlines()[-3].split("\t") == ["1", "没有这个文件夹/", "", "", "", "无法读取：文件不存在（file not found）"]

@@ -152,7 +152,7 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
             try:
                 read.append((outcome, recognize(read_workbook(outcome.path, options.reader), spec, outcome.path, options.reader)))
             except WorkbookReadError as error:
-                outcome.error = str(error)
+                outcome.error = f"{outcome.path}: {error.problem}"  # the path as the user gave it (nosuchdir/ too)
             except BaseException as error:  # a bug met on one workbook: it is reported, the others are checked
                 if not (isinstance(error, Exception) or _panic(error)):
                     raise  # Ctrl+C, exit
