@@ -79,7 +79,7 @@ def test_every_format_lists_the_workbooks_that_could_not_be_checked(with_unreada
     assert invocation["executionSuccessful"] is False
     notice = invocation["toolExecutionNotifications"][0]
     assert notice["level"] == "error" and notice["message"]["text"] == f"无法读取：{problem}"
-    assert notice["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == bad
+    assert notice["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == Path(bad).as_uri()
     assert run("github").splitlines()[0] == f"::error file={bad},title=无法读取::{problem}"
     assert "未能检查的文件" not in run("text")  # the terminal has it already: stderr and the summary table
     text_file = with_unreadable[0].parent / "报告.txt"
@@ -143,17 +143,25 @@ def test_sarif_locations_are_uri_references_that_lead_back_to_the_file(tmp_path)
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
     assert uris == {run["artifacts"][0]["location"]["uri"]} == {"%E5%86%B3%E7%AE%97%202024/100%25%E5%AE%8C%E6%88%90/%E5%8D%95%E4%BD%8D%20%28%E7%BB%88%E7%89%88%29.xlsx"}
     assert unquote(uris.pop()) == relative
+    dotted = json.loads(run_cli("validate", "./" + relative.replace("100%完成", "./100%完成"), "--format", "sarif", cwd=tmp_path).stdout)["runs"][0]
+    assert [r["locations"] for r in dotted["results"]] == [r["locations"] for r in run["results"]]  # one file, one spelling
+    assert [r["partialFingerprints"] for r in dotted["results"]] == [r["partialFingerprints"] for r in run["results"]]
     absolute = json.loads(run_cli("validate", str(tmp_path / relative), "--format", "sarif").stdout)["runs"][0]
     uri = absolute["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri.startswith("file:///") and Path(unquote(urlsplit(uri).path)) == tmp_path / relative
 
 
 def test_sarif_fingerprints_are_stable_and_distinct(workbooks):
+    """GitHub tracks an alert by primaryLocationLineHash: ours, or upload-sarif would hash "line N"
+    of the workbook, a zip whose bytes change with every save."""
     first = json.loads(_run(workbooks, "sarif"))["runs"][0]["results"]
     second = json.loads(_run(workbooks, "sarif"))["runs"][0]["results"]
     prints = [r["partialFingerprints"]["xlpluginFinding/v1"] for r in first]
     assert prints == [r["partialFingerprints"]["xlpluginFinding/v1"] for r in second]
+    assert prints == [r["partialFingerprints"]["primaryLocationLineHash"] for r in first]
     assert len(set(prints)) == len(prints)
+    h4 = next(r for r in first if r["ruleId"] == "H-4")  # the cell in the message too: a viewer shows "line 10"
+    assert h4["message"]["text"].endswith(f"（{T5}!C10）")
 
 
 def test_a_sarif_report_too_large_for_github_says_so(tmp_path):
@@ -178,6 +186,18 @@ def test_github_annotations_are_capped_at_ten_per_severity(tmp_path):
     assert errors[0].startswith(f"::error file={path},line=") and ",title=" in errors[0]
     assert any(line.startswith("（另有 ") for line in out)
     assert out[-1].startswith(f"合计：{path} — 错误 ")
+
+
+def test_github_says_when_the_step_shows_fewer_annotations_than_it_gave(tmp_path):
+    """GitHub shows 10 annotations of each kind per step: past that (each workbook within its own
+    10), a last line says how many the step gave and where to see them all."""
+    paths = [str(sample_with(tmp_path / f"单位{i}.xlsx", ONE_ERROR)) for i in range(6)]
+    out = run_cli("validate", *paths, "--format", "github").stdout.splitlines()
+    assert sum(line.startswith("::error ") for line in out) == 12
+    assert out[-1] == "（GitHub 每个步骤每种注释最多显示 10 条，其余只在本日志中；本步骤输出了错误注释 12 条、警告注释 6 条。全部问题请看 --format html 或 sarif 报告）"
+    assert f"::error file={paths[0]},line=10,col=3,title=H-4 {T5}!C10::" in "\n".join(out)  # the sheet has the table's name: said once
+    fewer = run_cli("validate", *paths[:5], "--format", "github").stdout.splitlines()
+    assert fewer[-1].startswith(f"合计：{paths[4]} — ")
 
 
 def test_html_is_self_contained(workbooks, tmp_path):

@@ -15,7 +15,9 @@ import functools
 import hashlib
 import json
 import os
+import posixpath
 import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -28,7 +30,9 @@ from .findings import shown, summary_line, write_items
 
 _SARIF_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
 _GITHUB_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "notice"}
-GITHUB_CAP = 10
+GITHUB_CAP = 10  # annotations per severity per workbook (the issue's rule), then a line saying how many more
+GITHUB_STEP_CAP = 10  # what GitHub itself shows per step and kind of annotation; the rest stay in the log
+_GITHUB_NAME = {"error": "错误注释", "warning": "警告注释", "notice": "信息注释"}
 # GitHub code scanning rejects a SARIF run with more results than this (and shows only the first 5,000)
 GITHUB_SARIF_RESULTS = 25_000
 
@@ -198,17 +202,20 @@ def sarif_caveat(reports: list[WorkbookReport], show_info: bool = False) -> str:
 def _sarif_result(report: WorkbookReport, uri: str, finding: Finding, index: dict[str, int]) -> dict:
     row, column = cell_position(finding.cell)
     where = f"{finding.sheet}!{finding.cell}" if finding.cell else finding.table
+    fingerprint = _fingerprint(report, finding)
     result = {
         "ruleId": finding.rule_id,
         "level": _SARIF_LEVEL[finding.severity],
-        "message": {"text": finding.message},
+        "message": {"text": f"{finding.message}（{where}）" if finding.cell else finding.message},  # a viewer shows "line N" of a zip
         "locations": [
             {
                 "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": row, "startColumn": column}},
                 "logicalLocations": [{"fullyQualifiedName": where or report.path, "kind": "element"}],
             }
         ],
-        "partialFingerprints": {"xlpluginFinding/v1": _fingerprint(report, finding)},
+        # primaryLocationLineHash too: it is what GitHub tracks alerts by, and without it upload-sarif
+        # hashes "line N" of the workbook file, a zip whose bytes change with every save
+        "partialFingerprints": {"xlpluginFinding/v1": fingerprint, "primaryLocationLineHash": fingerprint},
         "properties": {
             "table": finding.table,
             "expected": finding.expected,
@@ -237,7 +244,7 @@ def _sarif_rule(rule) -> dict:
 
 def _fingerprint(report: WorkbookReport, finding: Finding) -> str:
     """Stable across runs: the same rule at the same cell of the same table of the same file."""
-    key = "|".join([report.path, finding.rule_id, finding.table, finding.sheet, finding.cell])
+    key = "|".join([_normal(report.path), finding.rule_id, finding.table, finding.sheet, finding.cell])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
@@ -246,7 +253,12 @@ def _uri(path: str) -> str:
     relative as given, or a file: URI when absolute (C:\\ would otherwise read as a scheme)."""
     if os.path.isabs(path):
         return Path(os.path.abspath(path)).as_uri()
-    return quote(path.replace("\\", "/"), safe="/")
+    return quote(_normal(path), safe="/")
+
+
+def _normal(path: str) -> str:
+    """One spelling of a path (./决算/甲.xlsx, 决算\\甲.xlsx and 决算/甲.xlsx are one file)."""
+    return posixpath.normpath(path.replace("\\", "/"))
 
 
 # -- GitHub workflow commands ----------------------------------------------------------
@@ -261,8 +273,10 @@ def write_github(reports: list[WorkbookReport], out: TextIO, show_info: bool = F
             if counts[finding.severity] > GITHUB_CAP:
                 continue
             row, column = cell_position(finding.cell)
-            title = f"{finding.rule_id} {finding.table} {finding.sheet}!{finding.cell}".strip()
-            props = f"file={_property(report.path)},line={row},col={column},title={_property(title)}"
+            place = f"{finding.sheet}!{finding.cell}" if finding.cell else ""
+            table = "" if place and finding.sheet == finding.table else finding.table  # a sheet named as its table: once
+            title = " ".join(part for part in (finding.rule_id, table, place) if part)
+            props = f"file={_property(_normal(report.path))},line={row},col={column},title={_property(title)}"
             lines.append(f"::{_GITHUB_LEVEL[finding.severity]} {props}::{_data(finding.message)}")
         for severity, count in counts.items():
             if count > GITHUB_CAP:
@@ -270,6 +284,13 @@ def write_github(reports: list[WorkbookReport], out: TextIO, show_info: bool = F
         lines.append(summary_line(report, show_info))
         blocks.append(lines)
     out.write("\n".join(line for lines in blocks for line in lines))
+    shown_per_level = Counter(line[2 : line.index(" ")] for lines in blocks for line in lines if line.startswith("::"))
+    if any(count > GITHUB_STEP_CAP for count in shown_per_level.values()):
+        counts = "、".join(f"{_GITHUB_NAME[level]} {count} 条" for level, count in shown_per_level.items())
+        out.write(
+            f"\n（GitHub 每个步骤每种注释最多显示 {GITHUB_STEP_CAP} 条，其余只在本日志中；本步骤输出了{counts}。"
+            "全部问题请看 --format html 或 sarif 报告）"
+        )
 
 
 def _data(text: str) -> str:
