@@ -236,6 +236,32 @@ def test_on_a_dask_cluster(folder):
     assert on_cluster == _json(folder, "--jobs", "1")
 
 
+def test_on_a_dask_cluster_relative_paths_mean_the_callers_folder(tmp_path, monkeypatch):
+    """A worker runs in a folder of its own (on another machine, the same shared paths): a relative
+    input, --annotate-dir and --rules are the caller's, as on this machine's cores."""
+    distributed = pytest.importorskip("distributed")
+    work, elsewhere = tmp_path / "审核", tmp_path / "worker"
+    (work / "各单位").mkdir(parents=True)
+    elsewhere.mkdir()
+    sample_with(work / "各单位" / "甲.xlsx", ONE_ERROR)
+    shutil.copy(SAMPLE, work / "各单位" / "乙.xlsx")
+    rules = (Path(__file__).parent.parent / "xlplugin" / "data" / "2024" / "rules.toml").read_text(encoding="utf-8")
+    at = rules.index('id = "X-8"')
+    (work / "规则.toml").write_text(rules[:at] + rules[at:].replace('severity = "warning"', 'severity = "error"', 1), encoding="utf-8")
+    arguments = ["validate", "各单位", "--format", "json", "--rules", "规则.toml", "--annotate-dir", "标注"]
+    here = run_cli(*arguments, "--jobs", "1", cwd=work)
+    assert here.returncode == 1, here.stderr
+    shutil.rmtree(work / "标注")
+    monkeypatch.chdir(elsewhere)  # the workers start here
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+        monkeypatch.undo()
+        there = run_cli(*arguments, "--scheduler", cluster.scheduler_address, cwd=work)
+    assert there.returncode == 1, there.stderr
+    assert json.loads(there.stdout) == json.loads(here.stdout)
+    assert "X-8" in {f["rule_id"] for w in json.loads(there.stdout)["workbooks"] for f in w["findings"] if f["severity"] == "error"}
+    assert sorted(p.name for p in (work / "标注").iterdir()) == ["乙.xlsx", "甲.xlsx"] and not list(elsewhere.rglob("*.xlsx"))
+
+
 def test_on_dask_a_workbook_that_kills_every_worker_takes_only_itself(folder):
     """Dask restarts a died worker and retries its task elsewhere; a workbook that kills every
     worker ends in KilledWorker: its chunk then runs as one task per workbook."""

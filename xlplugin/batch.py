@@ -51,6 +51,13 @@ class Options:
     in_place: bool = False
     allow_loss: bool = False
     annotate_root: str = ""  # with annotate_dir: the inputs' common folder, mirrored inside it (run_many sets it)
+    # the folder that relative paths (inputs, --annotate*, --rules, --catalog) are relative to: ''
+    # for this process's own; a Dask worker runs in a folder of its own, often on another machine
+    base: str = ""
+
+    def at(self, path: str) -> str:
+        """`path` as this process must open it."""
+        return os.path.join(self.base, path) if self.base and path else path
 
 
 @dataclass
@@ -142,15 +149,15 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
     from .specs import load_year
     from .tables.recognize import recognize
 
-    spec = load_year(options.year, options.catalogs)
-    rules = load_rules(options.year, options.rules_file)
+    spec = load_year(options.year, tuple(map(options.at, options.catalogs)))
+    rules = load_rules(options.year, options.rules_file and options.at(options.rules_file))
     outcomes = [Outcome(path) for path in paths]
     to_annotate = []
     with collector_paused():
         read = []
         for outcome in outcomes:
             try:
-                read.append((outcome, recognize(read_workbook(outcome.path, options.reader), spec, outcome.path, options.reader)))
+                read.append((outcome, recognize(read_workbook(options.at(outcome.path), options.reader), spec, outcome.path, options.reader)))
             except WorkbookReadError as error:
                 outcome.error = f"{outcome.path}: {error.problem}"  # the path as the user gave it (nosuchdir/ too)
             except BaseException as error:  # a bug met on one workbook: it is reported, the others are checked
@@ -159,7 +166,7 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
                 outcome.error, outcome.internal = _internal(outcome.path, error), True
         for outcome, report in _validated(read, spec, rules):
             outcome.report = report
-            target = _annotation_target(outcome.path, options)
+            target = _annotation_target(options.at(outcome.path), options)
             if target is None:
                 report.inspection = _lean(report.inspection)
             else:
@@ -167,7 +174,7 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
         del read  # the grids go before the collector resumes, or its first pass walks them all
     for outcome, target in to_annotate:  # openpyxl's workbooks hold cycles: annotate with the collector on
         try:
-            outcome.annotated, outcome.error = _annotate(outcome.report, Path(outcome.path), target, options)
+            outcome.annotated, outcome.error = _annotate(outcome.report, Path(options.at(outcome.path)), target, options)
         except Exception as error:  # the findings stand; only the annotated copy is missing
             outcome.error = _internal(outcome.path, error)
         outcome.report.inspection = _lean(outcome.report.inspection)
@@ -227,6 +234,7 @@ def run_many(paths: list[str], options: Options, jobs: int = 0, scheduler: str =
     workers = jobs or os.cpu_count() or 1
     parts = chunks(paths, workers)
     if scheduler:
+        options = dataclasses.replace(options, base=os.getcwd())  # the workers' own folders are elsewhere
         with collector_paused():  # results arrive as pickles of many small objects
             _on_dask(paths, options, scheduler, record)
     elif workers == 1 or len(parts) == 1:
@@ -336,9 +344,9 @@ def _annotation_target(path: str, options: Options) -> Path | None:
     if options.in_place:
         return Path(path)
     if options.annotate_dir and options.annotate_to:
-        return Path(options.annotate_to) / _below(path, options.annotate_root)
+        return Path(options.at(options.annotate_to)) / _below(path, options.annotate_root)
     if options.annotate_to:
-        return Path(options.annotate_to)
+        return Path(options.at(options.annotate_to))
     return None
 
 
