@@ -411,11 +411,11 @@ class ProgressBar:
 
 def not_checked(outcomes: list[Outcome]) -> list[NotChecked]:
     """The inputs that have no report, for the reports to list them too."""
-    return [_left_out(o) for o in outcomes if o.report is None]
+    return [_left_out(o, number) for number, o in enumerate(outcomes, start=1) if o.report is None]
 
 
-def _left_out(outcome: Outcome) -> NotChecked:
-    return NotChecked(outcome.path, outcome.error.removeprefix(f"{outcome.path}: "), outcome.internal)
+def _left_out(outcome: Outcome, number: int) -> NotChecked:
+    return NotChecked(outcome.path, outcome.error.removeprefix(f"{outcome.path}: "), outcome.internal, number)
 
 
 SUMMARY_HEADER = ("序号", "工作簿", "单位", "错误", "提示", "状态")
@@ -427,7 +427,7 @@ def summary_rows(outcomes: list[Outcome]) -> list[tuple[int, str, str, int | str
     for number, outcome in enumerate(outcomes, start=1):
         report = outcome.report
         if report is None:
-            left_out = _left_out(outcome)
+            left_out = _left_out(outcome, number)
             rows.append((number, outcome.path, "", "", "", f"{left_out.status}：{left_out.problem}"))
             continue
         errors, warnings = report.count("error"), report.count("warning")

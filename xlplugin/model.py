@@ -231,6 +231,7 @@ class NotChecked:
     path: str
     problem: str  # what the user reads, without the path
     internal: bool = False
+    number: int = 0  # its place among the inputs (1, 2, …), as the summary table numbers them; 0 unknown
 
     @property
     def status(self) -> str:

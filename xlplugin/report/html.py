@@ -1,6 +1,6 @@
 """A self-contained HTML report: no network, readable offline, filters by severity, table and rule.
 
-The page opens with one line per workbook (the inputs that could not be checked first; a
+The page opens with one line per workbook (in the order given, numbered as the summary table; a
 checkbox keeps only the failing ones; a workbook's name links to its findings), then each
 workbook's tables folded, then the findings.  The findings are embedded as JSON (written one
 workbook at a time: see report/__init__.py) and drawn by a small inline script, so one file
@@ -132,14 +132,14 @@ def write_html(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fal
         .replace("__WARNINGS__", str(sum(r.count(WARNING) for r in reports)))
         .replace("__NOT_CHECKED__", f' · <span class="bad">未能检查 {len(not_checked)} 个</span>' if not_checked else "")
     )
-    # the inputs not checked first: they need the reviewer before anything else
-    for number, item in enumerate(not_checked, start=1):
-        out.write(
-            f'<tr class="fail"><td class="num">{number}</td><td>{html.escape(item.path)}</td><td></td><td></td><td></td>'
-            f'<td><span class="bad">{item.status}</span>：{html.escape(item.problem)}</td></tr>\n'
-        )
-    for number, report in enumerate(reports, start=len(not_checked) + 1):
-        out.write(_overview_row(number, report, show_info))
+    for number, item in _in_input_order(reports, not_checked):
+        if isinstance(item, NotChecked):
+            out.write(
+                f'<tr class="fail"><td class="num">{number}</td><td>{html.escape(item.path)}</td><td></td><td></td><td></td>'
+                f'<td><span class="bad">{item.status}</span>：{html.escape(item.problem)}</td></tr>\n'
+            )
+        else:
+            out.write(_overview_row(number, item, show_info))
     out.write(middle)
     for number, report in enumerate(reports):
         out.write(("\n" if number else "") + _summary(report, show_info, opened=len(reports) == 1))
@@ -151,6 +151,18 @@ def write_html(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fal
             out.write(separator + json.dumps(rows, ensure_ascii=False)[1:-1].replace("</", "<\\/"))
             separator = ","
     out.write("]" + bottom)
+
+
+def _in_input_order(reports: list[WorkbookReport], not_checked: Sequence[NotChecked]) -> list[tuple[int, WorkbookReport | NotChecked]]:
+    """(number, input) in the order given, numbered as the summary table numbers them: the inputs
+    not checked know their place and the reports fill the others.  Places unknown: those not
+    checked first, for they need the reviewer before anything else."""
+    total = len(reports) + len(not_checked)
+    places = {item.number: item for item in not_checked}
+    if not all(1 <= number <= total for number in places) or len(places) != len(not_checked):
+        return list(enumerate([*not_checked, *reports], start=1))
+    rest = iter(reports)
+    return [(number, places[number] if number in places else next(rest)) for number in range(1, total + 1)]
 
 
 def _overview_row(number: int, report: WorkbookReport, show_info: bool) -> str:
