@@ -433,10 +433,13 @@ def test_old_formats_in_a_folder_are_listed_as_unreadable_not_left_out(tmp_path)
     assert rows["戊单位.ods"].startswith("无法读取：OpenDocument 表格 .ods 格式不受支持（.ods）")
 
 
-def test_ctrl_c_stops_a_batch_soon_with_exit_130(tmp_path):
-    """Ctrl+C in a terminal reaches every process of the batch: the chunks not yet started are
-    dropped, the command says it was interrupted (no traceback) and exits 130, not 1 (1 means
-    "errors found" to a CI pipeline)."""
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_stops_a_batch_soon_with_exit_130(tmp_path, presses):
+    """Ctrl+C in a terminal reaches every process of the batch: the command drops the chunks not
+    started, each worker stops at its next workbook (not at the end of the chunks it holds), the
+    command says it was interrupted (no traceback) and exits 130, not 1 (1 means "errors found" to
+    a CI pipeline), and no worker process is left behind.  A second Ctrl+C while it stops changes
+    nothing (it once hung the command for good)."""
     import os
     import signal
     import subprocess
@@ -452,11 +455,32 @@ def test_ctrl_c_stops_a_batch_soon_with_exit_130(tmp_path):
     deadline = time.monotonic() + 60
     while not (out.exists() and any(out.iterdir())) and time.monotonic() < deadline:
         time.sleep(0.01)
-    os.killpg(process.pid, signal.SIGINT)  # as a terminal sends Ctrl+C: to the whole process group
+    for _ in range(presses):
+        os.killpg(process.pid, signal.SIGINT)  # as a terminal sends Ctrl+C: to the whole process group
+        time.sleep(0.05)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
-    assert "已中断（interrupted）" in stderr and "Traceback" not in stderr
-    assert len(list(out.iterdir())) < 300  # it stopped: the chunks queued for no worker were dropped
+    assert "已中断（interrupted）" in stderr and "Traceback" not in stderr and "Exception ignored" not in stderr
+    assert len(list(out.iterdir())) < 38  # chunks of 38 here: not even the chunks in hand were finished
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):  # no process of the batch is left
+        os.killpg(process.pid, 0)
+
+
+def test_ctrl_c_before_the_batch_starts_exits_130_too(monkeypatch):
+    """While the command still imports and looks for the inputs, Ctrl+C is not click's "Aborted!"
+    with exit code 1."""
+    from click.testing import CliRunner
+
+    from xlplugin import batch
+    from xlplugin.cli import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "expand_inputs", interrupted)
+    result = CliRunner().invoke(main, ["validate", str(SAMPLE)])
+    assert result.exit_code == 130 and result.output.strip() == "xlplugin: 已中断（interrupted）"
 
 
 def test_a_missing_input_is_named_as_the_user_typed_it(tmp_path):

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import multiprocessing
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterable
@@ -156,6 +158,8 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
     with collector_paused():
         read = []
         for outcome in outcomes:
+            if _stopping():  # the command was interrupted: nobody waits for the rest
+                return outcomes
             try:
                 read.append((outcome, recognize(read_workbook(options.at(outcome.path), options.reader), spec, outcome.path, options.reader)))
             except WorkbookReadError as error:
@@ -174,7 +178,8 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
         del read  # the grids go before the collector resumes, or its first pass walks them all
     for outcome, target in to_annotate:  # openpyxl's workbooks hold cycles: annotate with the collector on
         try:
-            outcome.annotated, outcome.error = _annotate(outcome.report, Path(options.at(outcome.path)), target, options)
+            if not _stopping():
+                outcome.annotated, outcome.error = _annotate(outcome.report, Path(options.at(outcome.path)), target, options)
         except Exception as error:  # the findings stand; only the annotated copy is missing
             outcome.error = _internal(outcome.path, error)
         outcome.report.inspection = _lean(outcome.report.inspection)
@@ -250,18 +255,41 @@ def _on_processes(parts: list[list[str]], options: Options, workers: int, record
     """The chunks on a pool of worker processes; returns those left unfinished because a worker
     process died (a crash in native code: the pool is then broken and stops every chunk)."""
     unfinished = []
-    with ProcessPoolExecutor(max_workers=pool_size(workers, len(parts))) as pool, collector_paused():
-        futures = {pool.submit(run_chunk, chunk, options): chunk for chunk in parts}
-        try:
+    # not `with`: its exit shuts the pool down again, which forgets the cancelling below and runs
+    # every chunk to the end after a Ctrl+C
+    stop = multiprocessing.get_context().Event()
+    pool = ProcessPoolExecutor(max_workers=pool_size(workers, len(parts)), initializer=_worker_start, initargs=(stop,))
+    try:
+        with collector_paused():
+            futures = {pool.submit(run_chunk, chunk, options): chunk for chunk in parts}
             for future in as_completed(futures):
                 try:
                     record(future.result())
                 except BrokenProcessPool:
                     unfinished.append(futures[future])
-        except KeyboardInterrupt:  # Ctrl+C: the chunks not yet started are dropped, not waited for
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    except BaseException:  # Ctrl+C: the chunks not yet started are dropped, those started stop at their next workbook
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return unfinished
+
+
+def _worker_start(stop) -> None:
+    """A worker process leaves Ctrl+C to the command: a terminal sends it to every process of the
+    group, and a worker stopped in the middle of its queue's traffic could hang the whole batch.
+    The command sets `stop` instead, and the chunks a worker holds (its own and those queued for
+    it) end at their next workbook."""
+    global _STOP
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _STOP = stop
+
+
+_STOP = None  # in a worker process: the command's Event, set when it was interrupted
+
+
+def _stopping() -> bool:
+    return _STOP is not None and _STOP.is_set()
 
 
 def pool_size(workers: int, tasks: int, platform: str = sys.platform) -> int:
