@@ -489,3 +489,24 @@ def test_a_missing_input_is_named_as_the_user_typed_it(tmp_path):
     assert result.returncode == 2
     assert "xlplugin: 错误：没有这个文件夹/: 文件不存在（file not found）" in result.stderr.splitlines()
     assert result.stdout.splitlines()[-3].split("\t") == ["1", "没有这个文件夹/", "", "", "", "无法读取：文件不存在（file not found）"]
+
+
+def test_a_file_name_with_control_characters_cannot_forge_lines(tmp_path):
+    """A name with a newline, a tab or \\x01 (a unit's file, or one a pull request adds) is shown
+    with escapes: in a CI log a raw newline would start a workflow command of its own (::error),
+    a tab breaks the summary table, and a worksheet refuses \\x01 (the summary .xlsx crashed)."""
+    inbox = tmp_path / "各单位"
+    inbox.mkdir()
+    forged = inbox / "甲\n::error title=伪造::伪造\t\x01.xlsx"
+    sample_with(forged, ONE_ERROR)
+    shutil.copy(SAMPLE, inbox / "乙.xlsx")
+    shown = str(forged).replace("\n", "\\n").replace("\t", "\\t").replace("\x01", "\\x01")
+    for fmt in ("text", "github"):
+        result = run_cli("validate", str(inbox), "--format", fmt, "--summary", str(tmp_path / "汇总.xlsx"))
+        assert result.returncode == 1, result.stderr
+        lines = (result.stdout + result.stderr).splitlines()
+        assert not any(line.startswith("::error title=伪造") for line in lines), fmt
+        assert f"合计：{shown} — 错误 2 个，提示 1 个，尾差信息 7 条（加 --show-info 查看），执行规则 50 条：未通过" in lines
+        assert [line.split("\t")[1] for line in lines if line.startswith(("1\t", "2\t"))] == [str(inbox / "乙.xlsx"), shown]
+    rows = list(openpyxl.load_workbook(tmp_path / "汇总.xlsx").active.iter_rows(min_row=2, max_row=3, values_only=True))
+    assert [row[1] for row in rows] == [str(inbox / "乙.xlsx"), shown]

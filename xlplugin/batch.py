@@ -34,6 +34,7 @@ from .model import NotChecked, WorkbookReport
 from .report.findings import verdict_of
 from .report.summary import is_summary
 from .specs import DEFAULT_YEAR
+from .text import printable
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Found in folders too, though they cannot be read: the summary must say so, with the way out
@@ -450,19 +451,21 @@ SUMMARY_HEADER = ("序号", "工作簿", "单位", "错误", "提示", "状态")
 
 
 def summary_rows(outcomes: list[Outcome]) -> list[tuple[int, str, str, int | str, int | str, str]]:
-    """Per workbook: unit, errors, warnings, status — the reviewer's overview of a batch."""
+    """Per workbook: unit, errors, warnings, status — the reviewer's overview of a batch (text
+    from file names and cells with its control characters shown: a table cell, a CSV or a
+    worksheet row cannot hold them as they are)."""
     rows: list[tuple[int, str, str, int | str, int | str, str]] = []
     for number, outcome in enumerate(outcomes, start=1):
         report = outcome.report
         if report is None:
             left_out = _left_out(outcome, number)
-            rows.append((number, outcome.path, "", "", "", f"{left_out.status}：{left_out.problem}"))
+            rows.append((number, printable(outcome.path), "", "", "", printable(f"{left_out.status}：{left_out.problem}")))
             continue
         errors, warnings = report.count("error"), report.count("warning")
         status = verdict_of(report)
         if outcome.error:
             status += f"；未写出标注：{outcome.error.split(': ', 1)[-1]}"
-        rows.append((number, outcome.path, report.unit or "—", errors, warnings, status))
+        rows.append((number, printable(outcome.path), printable(report.unit) or "—", errors, warnings, printable(status)))
     return rows
 
 

@@ -21,6 +21,7 @@ import click
 from . import __version__
 from .collector import paused
 from .specs import DEFAULT_YEAR
+from .text import printable
 
 _YEAR = click.option("--year", type=int, default=DEFAULT_YEAR, show_default=True, help="规则与表样年度")
 _CATALOG = click.option(
@@ -146,11 +147,11 @@ def validate(
     skipped: list[tuple[str, str]] = []
     paths = expand_inputs(workbooks, annotate_dir, [summary_to or ""], found_nothing, skipped)
     for path, why in skipped:
-        click.echo(f"xlplugin: 提示：跳过 {path}：{why}", err=True)
+        click.echo(printable(f"xlplugin: 提示：跳过 {path}：{why}"), err=True)
     if not paths:
         _fail(f"没有找到要校验的工作簿（no workbooks）：{' '.join(workbooks)}")
     for argument in found_nothing:  # a mistyped folder or pattern beside others would leave units out unseen
-        click.echo(f"xlplugin: 提示：「{argument}」中没有找到工作簿（no workbooks found）", err=True)
+        click.echo(printable(f"xlplugin: 提示：「{argument}」中没有找到工作簿（no workbooks found）"), err=True)
     written = {Path(target).resolve(): option for target, option in ((output, "-o"), (summary_to, "--summary")) if target}
     clash = next((p for p in paths if Path(p).resolve() in written), None)
     if clash is not None:
@@ -173,9 +174,9 @@ def validate(
         sys.exit(130)
     for outcome in outcomes:
         if outcome.error:
-            click.echo(f"xlplugin: 错误：{outcome.error}", err=True)
+            click.echo(printable(f"xlplugin: 错误：{outcome.error}"), err=True)
         if outcome.annotated:
-            click.echo(f"已写出标注文件：{outcome.annotated}", err=True)
+            click.echo(printable(f"已写出标注文件：{outcome.annotated}"), err=True)
     reports = [o.report for o in outcomes if o.report is not None]
     for report in reports:  # every verdict the reports state agrees with the exit code
         report.strict = strict

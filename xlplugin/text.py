@@ -165,3 +165,14 @@ def covered_cells(r0: int, c0: int, r1: int, c1: int) -> list[tuple[int, int]]:
 def a1(row: int, col: int) -> str:
     """0-based (row, col) → A1 address."""
     return f"{column_letter(col)}{row + 1}"
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """`text` on one line, its control characters shown as escapes (\\n, \\t, \\x01).  A file name,
+    unit name or cell may hold them: printed raw, a newline starts a line of its own (in a CI log,
+    a workflow command such as ::error), a tab breaks the summary table's columns, and a workbook
+    cell refuses them."""
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text) if _CONTROL.search(text) else text

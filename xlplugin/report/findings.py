@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from ..model import ERROR, INFO, SEVERITY_LABEL, SEVERITY_ORDER, WARNING, Finding, NotChecked, WorkbookReport
+from ..text import printable
 
 
 def shown(report: WorkbookReport, show_info: bool) -> list[Finding]:
@@ -68,7 +69,7 @@ def write_text(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fal
         out.write(("\n\n" if number else "") + _workbook_text(report, show_info))
     if not_checked:
         lines = [f"未能检查的文件（{len(not_checked)} 个）："] + [f"  {n.status}：{n.path}：{n.problem}" for n in not_checked]
-        out.write(("\n\n" if reports else "") + "\n".join(lines))
+        out.write(("\n\n" if reports else "") + "\n".join(map(printable, lines)))
 
 
 def _workbook_text(report: WorkbookReport, show_info: bool) -> str:
@@ -86,7 +87,7 @@ def _workbook_text(report: WorkbookReport, show_info: bool) -> str:
             cell = f"{finding.cell} " if finding.cell else ""
             lines.append(f"  {SEVERITY_LABEL[finding.severity]} {finding.rule_id} {cell}{finding.message}")
     lines.append(summary_line(report, show_info))
-    return "\n".join(lines)
+    return "\n".join(map(printable, lines))  # a file name or cell with a newline must not start a line
 
 
 def verdict_of(report: WorkbookReport) -> str:
@@ -104,7 +105,7 @@ def summary_line(report: WorkbookReport, show_info: bool = False) -> str:
     counts = summary(report)
     verdict = verdict_of(report)
     infos = f"尾差信息 {counts['infos']} 条" + ("" if show_info or not counts["infos"] else "（加 --show-info 查看）")
-    return (
+    return printable(
         f"合计：{report.path} — 错误 {counts['errors']} 个，提示 {counts['warnings']} 个，{infos}，"
         f"执行规则 {counts['rules_run']} 条：{verdict}"
     )

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..model import ERROR, INFO, SEVERITY_LABEL, WARNING, NotChecked, WorkbookReport
+from ..text import printable
 from .findings import shown, verdict_of
 
 _PAGE = """<!DOCTYPE html>
@@ -135,8 +136,8 @@ def write_html(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fal
     for number, item in _in_input_order(reports, not_checked):
         if isinstance(item, NotChecked):
             out.write(
-                f'<tr class="fail"><td class="num">{number}</td><td>{html.escape(item.path)}</td><td></td><td></td><td></td>'
-                f'<td><span class="bad">{item.status}</span>：{html.escape(item.problem)}</td></tr>\n'
+                f'<tr class="fail"><td class="num">{number}</td><td>{_shown(item.path)}</td><td></td><td></td><td></td>'
+                f'<td><span class="bad">{item.status}</span>：{_shown(item.problem)}</td></tr>\n'
             )
         else:
             out.write(_overview_row(number, item, show_info))
@@ -168,14 +169,19 @@ def _in_input_order(reports: list[WorkbookReport], not_checked: Sequence[NotChec
 def _overview_row(number: int, report: WorkbookReport, show_info: bool) -> str:
     """One workbook in the overview; its name links to its findings (the list's workbook filter)."""
     errors, warnings = report.count(ERROR), report.count(WARNING)
-    path = html.escape(report.path)
+    path = _shown(report.path)
     if shown(report, show_info):
         path = f'<a href="#workbook={html.escape(quote(report.path, safe=""))}">{path}</a>'
     verdict = _verdict(report)
     return (
-        f'<tr class="{"fail" if report.fails() else "pass"}"><td class="num">{number}</td><td>{path}</td><td>{html.escape(report.unit or "—")}</td>'
+        f'<tr class="{"fail" if report.fails() else "pass"}"><td class="num">{number}</td><td>{path}</td><td>{_shown(report.unit or "—")}</td>'
         f'<td class="num">{errors}</td><td class="num">{warnings}</td><td>{verdict}</td></tr>\n'
     )
+
+
+def _shown(text: str) -> str:
+    """Text from a file name or a cell, as the page shows it: escaped, control characters visible."""
+    return html.escape(printable(text))
 
 
 def _verdict(report: WorkbookReport) -> str:
@@ -185,12 +191,12 @@ def _verdict(report: WorkbookReport) -> str:
 def _summary(report: WorkbookReport, show_info: bool, opened: bool) -> str:
     errors, warnings = report.count(ERROR), report.count(WARNING)
     verdict = _verdict(report)
-    head = f"<details{' open' if opened else ''}><summary>{html.escape(report.path)}（{html.escape(report.unit or '单位未注明')}，{report.year} 年度）{verdict}</summary>"
+    head = f"<details{' open' if opened else ''}><summary>{_shown(report.path)}（{_shown(report.unit or '单位未注明')}，{report.year} 年度）{verdict}</summary>"
     lines = ["<table><thead><tr><th>表</th><th>工作表 / 范围</th><th>错误</th><th>提示</th>"
              + ("<th>信息</th>" if show_info else "") + "</tr></thead><tbody>"]
     for name, table in report.inspection.tables.items():
         found = [f for f in report.findings if f.table == name]
-        where = f"{html.escape(table.sheet)} {table.range}" if table else "未找到（未校验）"
+        where = f"{_shown(table.sheet)} {table.range}" if table else "未找到（未校验）"
         cells = [sum(f.severity == ERROR for f in found), sum(f.severity == WARNING for f in found)]
         if show_info:
             cells.append(sum(f.severity == INFO for f in found))
