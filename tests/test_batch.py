@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -510,3 +511,41 @@ def test_a_file_name_with_control_characters_cannot_forge_lines(tmp_path):
         assert [line.split("\t")[1] for line in lines if line.startswith(("1\t", "2\t"))] == [str(inbox / "乙.xlsx"), shown]
     rows = list(openpyxl.load_workbook(tmp_path / "汇总.xlsx").active.iter_rows(min_row=2, max_row=3, values_only=True))
     assert [row[1] for row in rows] == [str(inbox / "乙.xlsx"), shown]
+
+
+def test_a_search_follows_linked_folders_and_reports_broken_links(tmp_path):
+    """A folder search goes into linked folders (each real folder once, though a link points back
+    up), names a file by its own path rather than a link's, and lists a broken link as unreadable
+    instead of passing over it without a word."""
+    inbox = tmp_path / "各单位"
+    (inbox / "区直").mkdir(parents=True)
+    (tmp_path / "街道").mkdir()
+    shutil.copy(SAMPLE, inbox / "区直" / "甲.xlsx")
+    sample_with(tmp_path / "街道" / "乙.xlsx", ONE_ERROR)
+    (inbox / "街道").symlink_to(tmp_path / "街道", target_is_directory=True)  # kept elsewhere, linked in
+    (inbox / "区直" / "上级").symlink_to(inbox, target_is_directory=True)  # a loop
+    (inbox / "甲的链接.xlsx").symlink_to(inbox / "区直" / "甲.xlsx")
+    (inbox / "丙.xlsx").symlink_to(tmp_path / "已删除.xlsx")
+    found = expand_inputs([str(inbox)])
+    assert found == [str(inbox / "丙.xlsx"), str(inbox / "区直" / "甲.xlsx"), str(inbox / "街道" / "乙.xlsx")]
+    result = run_cli("validate", str(inbox))
+    assert result.returncode == 2
+    assert result.stdout.strip().splitlines()[-4:] == [
+        f"1\t{inbox / '丙.xlsx'}\t\t\t\t无法读取：这是一个链接，它指向的文件不存在（broken link）",
+        f"2\t{inbox / '区直' / '甲.xlsx'}\t乌鲁木齐市水磨沟区人力资源和社会保障局\t0\t0\t通过",
+        f"3\t{inbox / '街道' / '乙.xlsx'}\t乌鲁木齐市水磨沟区人力资源和社会保障局\t2\t1\t未通过",
+        "共 3 个工作簿：通过 1 个，未通过 1 个，无法读取 1 个",
+    ]
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_a_workbook_saved_under_an_old_extension_is_read_by_its_content(tmp_path, reader):
+    """An .xlsx named 单位.xls (renamed by hand, or by a mail system) is a package all the same:
+    both readers took the name's word for it and failed with an English parser error."""
+    renamed = tmp_path / "单位.xls"
+    shutil.copy(sample_with(tmp_path / "单位.xlsx", ONE_ERROR), renamed)
+    result = run_cli("validate", str(renamed), "--reader", reader, "--format", "json", "--annotate", str(tmp_path / "标注.xls"))
+    assert result.returncode == 1, result.stderr
+    found = json.loads(result.stdout)["workbooks"][0]["findings"]
+    assert sorted(f["rule_id"] for f in found if f["severity"] != "info") == ["H-1", "H-4", "X-8"]
+    assert openpyxl.load_workbook(io.BytesIO((tmp_path / "标注.xls").read_bytes())).sheetnames[0] == RESULT_SHEET

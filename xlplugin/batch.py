@@ -89,15 +89,18 @@ def expand_inputs(
     earlier run, and the files `written`, its --summary table) and the summary tables of earlier
     runs, which are added to `skipped` with the reason.  A lock file given by name (a shell's
     *.xlsx while a colleague has a workbook open) is skipped too.  The folders and patterns that
-    found nothing are added to `found_nothing`.  A file reached twice (a folder and a file in it)
-    is checked once."""
+    found nothing are added to `found_nothing`.  Linked folders are searched too; a file reached
+    twice (a folder and a file in it, or a link to it) is checked once; a broken link is kept, for
+    the check to report."""
     folder = Path(os.path.abspath(outputs)) if outputs else None
     files = {Path(os.path.abspath(f)) for f in written if f}
     left: list[tuple[str, str]] = []
 
     def wanted(path: Path) -> bool:
         """A file a folder search or a pattern found is to be checked."""
-        if path.suffix.lower() not in WORKBOOK_SUFFIXES + UNREADABLE_SUFFIXES or path.name.startswith(("~$", ".")) or not path.is_file():
+        if path.suffix.lower() not in WORKBOOK_SUFFIXES + UNREADABLE_SUFFIXES or path.name.startswith(("~$", ".")):
+            return False
+        if not path.is_file() and path.exists():  # a folder named x.xlsx; a broken link is kept, to be reported
             return False
         absolute = Path(os.path.abspath(path))
         if absolute in files or (folder and absolute.is_relative_to(folder)):
@@ -108,7 +111,18 @@ def expand_inputs(
         return True
 
     def searched(place: str) -> list[str]:
-        return sorted(str(p) for p in Path(place).rglob("*") if wanted(p))
+        """The wanted files below `place`, linked folders included (each real folder once: a link
+        may point back up)."""
+        found, seen = [], set()
+        for folder, subfolders, names in os.walk(place, followlinks=True):
+            real = os.path.realpath(folder)
+            if real in seen:
+                subfolders.clear()
+                continue
+            seen.add(real)
+            subfolders.sort(key=lambda name: (os.path.islink(os.path.join(folder, name)), name))  # a folder by its own name first
+            found += [str(p) for p in (Path(folder, name) for name in names) if wanted(p)]
+        return sorted(found)
 
     found_by: dict[str, list[str]] = {}
     for argument in arguments:
@@ -128,7 +142,9 @@ def expand_inputs(
         skipped.extend(left)
     once = {}
     for path in (p for found in found_by.values() for p in found):
-        once.setdefault(os.path.normcase(os.path.abspath(path)), path)
+        key = os.path.normcase(os.path.realpath(path))
+        if key not in once or (os.path.islink(once[key]) and not os.path.islink(path)):  # the file's own name before a link's
+            once[key] = path
     return list(once.values())
 
 

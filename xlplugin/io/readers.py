@@ -9,6 +9,7 @@ line naming the problem (English key word in brackets).
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 import zlib
@@ -21,6 +22,7 @@ from ..model import Sheet
 from ..text import a1, column_index
 
 READERS = ("calamine", "openpyxl")
+_PACKAGE_SUFFIXES = (".xlsx", ".xlsm")  # the names by which both readers know a package; any other is read by its content
 # A sheet is read as a grid from A1 to its farthest value: one stray value in XFD1048576 makes
 # 17 billion cells, and python-calamine then asks for 550 GB and aborts the whole process.  A 决算
 # sheet has a few thousand cells; a sheet past this many is refused with the corner to look at.
@@ -76,6 +78,8 @@ def check_workbook_file(path: Path) -> None:
 def _package(path: Path) -> zipfile.ZipFile:
     """The opened .xlsx/.xlsm package at `path`, or WorkbookReadError saying why it is not one."""
     if not path.exists():
+        if path.is_symlink():
+            raise WorkbookReadError(path, "这是一个链接，它指向的文件不存在（broken link）")
         raise WorkbookReadError(path, "文件不存在（file not found）")
     if path.is_dir():
         raise WorkbookReadError(path, "这是一个文件夹，不是工作簿（is a directory）")
@@ -126,7 +130,11 @@ def _read_calamine(path: Path) -> list[Sheet]:
     from python_calamine import CalamineWorkbook
 
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        if path.suffix.lower() in _PACKAGE_SUFFIXES:
+            book = CalamineWorkbook.from_path(str(path))
+        else:  # python-calamine picks its parser by the name: an .xlsx saved as 单位.xls would be read as an old .xls
+            with path.open("rb") as handle:
+                book = CalamineWorkbook.from_filelike(handle)
         sheets = []
         for meta in book.sheets_metadata:
             if str(meta.typ) != "SheetTypeEnum.WorkSheet":
@@ -144,8 +152,8 @@ def _read_calamine(path: Path) -> list[Sheet]:
 def _read_openpyxl(path: Path) -> list[Sheet]:
     import openpyxl
 
-    try:
-        book = openpyxl.load_workbook(path, data_only=True, read_only=False)
+    try:  # a file object: openpyxl refuses a name that does not end in .xlsx/.xlsm, whatever the content
+        book = openpyxl.load_workbook(path if path.suffix.lower() in _PACKAGE_SUFFIXES else io.BytesIO(path.read_bytes()), data_only=True, read_only=False)
     except Exception as error:
         raise WorkbookReadError(path, f"无法读取工作簿（unreadable）：{error}") from error
     sheets = []
