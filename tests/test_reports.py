@@ -104,6 +104,11 @@ def test_junit_one_suite_per_workbook_one_case_per_rule_and_cell(workbooks):
     assert {f.get("type") for f in failures} == {"error", "warning"}
     assert "H-4 一般公共预算财政拨款支出决算表!C10" in names
     assert clean.get("failures") == "0" and int(clean.get("tests")) == report.rules_run
+    for suite in suites:  # the counts, written before the cases, agree with them
+        assert int(suite.get("tests")) == len(suite.findall("testcase"))
+        assert int(suite.get("failures")) == len(suite.findall("testcase/failure"))
+    assert int(root.get("tests")) == len(root.findall("testsuite/testcase"))
+    assert int(root.get("failures")) == len(root.findall("testsuite/testcase/failure"))
 
 
 def test_junit_stays_well_formed_when_a_cell_holds_a_control_character(tmp_path):

@@ -54,13 +54,17 @@ def write_junit(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fa
     """<testsuites> with one <testsuite> per workbook, written element by element (the standard
     library's streaming XMLGenerator escapes; a tree of a large batch would not fit in memory).
     An input that could not be checked is a suite whose one case is in error."""
-    cases = [_junit_cases(report, show_info) for report in reports]
-    failures = [sum(finding is not None for _, _, finding in found) for found in cases]
+    counts = [_junit_counts(report, show_info) for report in reports]  # the totals come first; the cases one suite at a time
     xml = _XMLWriter(out, encoding="UTF-8", short_empty_elements=True)
     xml.startDocument()
-    totals = {"tests": str(sum(map(len, cases)) + len(not_checked)), "failures": str(sum(failures)), "errors": str(len(not_checked))}
+    totals = {
+        "tests": str(sum(tests for tests, _ in counts) + len(not_checked)),
+        "failures": str(sum(failing for _, failing in counts)),
+        "errors": str(len(not_checked)),
+    }
     xml.startElement("testsuites", {"name": "xlplugin", **totals})
-    for report, found, failing in zip(reports, cases, failures):
+    for report, (_, failing) in zip(reports, counts):
+        found = _junit_cases(report, show_info)
         xml.ignorableWhitespace("\n  ")
         xml.startElement("testsuite", {"name": report.path, "tests": str(len(found)), "failures": str(failing), "errors": "0", "skipped": "0"})
         for name, classname, finding in found:
@@ -113,6 +117,13 @@ def _junit_not_checked(xml: XMLGenerator, item: NotChecked) -> None:
     xml.endElement("testcase")
     xml.ignorableWhitespace("\n  ")
     xml.endElement("testsuite")
+
+
+def _junit_counts(report: WorkbookReport, show_info: bool) -> tuple[int, int]:
+    """(test cases, failing ones) of the workbook's suite, as _junit_cases makes them."""
+    findings = shown(report, show_info)
+    failing = {finding.rule_id for finding in findings}
+    return len(findings) + sum(rule_id not in failing for rule_id in report.rules_ran), len(findings)
 
 
 def _junit_cases(report: WorkbookReport, show_info: bool) -> list[tuple[str, str, Finding | None]]:
