@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -276,9 +277,12 @@ def _on_processes(parts: list[list[str]], options: Options, workers: int, record
     # every chunk to the end after a Ctrl+C
     stop = multiprocessing.get_context().Event()
     pool = ProcessPoolExecutor(max_workers=pool_size(workers, len(parts)), initializer=_worker_start, initargs=(stop,))
+    ctrl_c = _CtrlC(pool, stop)
     try:
         with collector_paused():
+            ctrl_c.ignored()  # the workers start now (fork or spawn) and are born ignoring it
             futures = {pool.submit(run_chunk, chunk, options): chunk for chunk in parts}
+            ctrl_c.heard()
             for future in as_completed(futures):
                 try:
                     record(future.result())
@@ -287,9 +291,50 @@ def _on_processes(parts: list[list[str]], options: Options, workers: int, record
     except BaseException:  # Ctrl+C: the chunks not yet started are dropped, those started stop at their next workbook
         stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
-        raise
+        raise  # Ctrl+C stays with _CtrlC while the command exits
+    ctrl_c.restored()
     pool.shutdown()
     return unfinished
+
+
+class _CtrlC:
+    """Ctrl+C while a batch runs on worker processes, in the command's main thread.  The first
+    press sets `stop` (each worker ends its chunks at the next workbook) and raises
+    KeyboardInterrupt, so that the command drops the chunks not started and exits once the
+    workers have stopped; a second press, should a worker not stop (a slow share, a huge
+    workbook), kills the workers and exits at once.  A terminal sends Ctrl+C to every process of
+    the group: the workers ignore it from birth (a worker interrupted while it imports printed a
+    traceback; one interrupted in its queue's traffic could hang the command for good)."""
+
+    def __init__(self, pool: ProcessPoolExecutor, stop):
+        self.pool, self.stop, self.presses, self.workers = pool, stop, 0, {}
+        self.active = threading.current_thread() is threading.main_thread()  # signals reach only that thread
+        self.previous = signal.getsignal(signal.SIGINT) if self.active else None
+
+    def ignored(self) -> None:
+        if self.active:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def heard(self) -> None:
+        """From now on Ctrl+C is heard; the workers have started (the pool forgets them when shut down)."""
+        self.workers = getattr(self.pool, "_processes", None) or {}
+        if self.active:
+            signal.signal(signal.SIGINT, self._pressed)
+
+    def restored(self) -> None:
+        if self.active:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _pressed(self, signum, frame) -> None:
+        self.stop.set()
+        self.presses += 1
+        if self.presses == 1:
+            raise KeyboardInterrupt
+        for process in list(self.workers.values()):
+            process.kill()
+        sys.stderr.write("\nxlplugin: 已立即结束（killed）\n")
+        sys.stderr.flush()
+        os._exit(130)
 
 
 def _worker_start(stop) -> None:

@@ -11,7 +11,6 @@ import contextlib
 import errno
 import io
 import json
-import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -169,8 +168,7 @@ def validate(
     except SchedulerError as error:
         _fail(str(error))
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the chunks started finish in seconds: a second Ctrl+C must not break that
-        click.echo("\nxlplugin: 已中断（interrupted）：没有输出报告；正在结束已开始的部分（几秒钟），已写出的标注副本是完整的", err=True)
+        click.echo("\nxlplugin: 已中断（interrupted）：没有输出报告；正在结束已开始的部分，再按一次 Ctrl+C 立即结束；已写出的标注副本是完整的", err=True)
         sys.exit(130)
     for outcome in outcomes:
         if outcome.error:
