@@ -154,8 +154,8 @@ def test_no_report_or_summary_is_written_over_a_units_workbook(tmp_path):
 def test_what_a_search_finds_leaves_out_lock_files_and_earlier_summaries(tmp_path):
     """Excel's ~$ lock file beside a workbook someone has open is no unit: a search passes over it,
     and one named by the shell's *.xlsx is skipped with a word.  The summary table of an earlier run
-    under another name is not checked as a unit either, found by a folder or by a pattern (whose
-    folders are searched).  A file reached twice is checked once."""
+    under another name is not checked as a unit either (with one word), found by a folder, by a
+    pattern (whose folders are searched) or named.  A file reached twice is checked once."""
     inbox = tmp_path / "各单位"
     (inbox / "街道").mkdir(parents=True)
     shutil.copy(SAMPLE, inbox / "甲单位.xlsx")
@@ -167,15 +167,34 @@ def test_what_a_search_finds_leaves_out_lock_files_and_earlier_summaries(tmp_pat
     assert result.stderr == f"xlplugin: 提示：跳过 {lock}：Excel 或 WPS 的锁定文件（有人正打开对应的工作簿），不是工作簿\n"
     earlier = tmp_path / "上次汇总.xlsx"
     assert run_cli("validate", str(inbox), "--summary", str(earlier)).returncode == 1
-    shutil.copy(earlier, inbox / "汇总（旧）.xlsx")
+    old = inbox / "汇总（旧）.xlsx"
+    shutil.copy(earlier, old)
+    word = f"xlplugin: 提示：跳过 {old}：xlplugin 写出的汇总表，不是单位的工作簿"
     units = [str(inbox / "甲单位.xlsx"), str(inbox / "街道" / "乙单位.xlsx")]
-    for arguments in ([str(inbox)], [str(inbox / "*")], [str(inbox / "*.xlsx"), str(inbox / "街道")], [str(inbox), units[0]]):
-        skipped = []
-        assert expand_inputs(arguments, skipped=skipped) == units, arguments
-        assert skipped == [(str(inbox / "汇总（旧）.xlsx"), "xlplugin 写出的汇总表，不是单位的工作簿")]
-    result = run_cli("validate", str(inbox))
-    assert f"xlplugin: 提示：跳过 {inbox / '汇总（旧）.xlsx'}：xlplugin 写出的汇总表，不是单位的工作簿" in result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "共 2 个工作簿：通过 1 个，未通过 1 个，无法读取 0 个"
+    shell = sorted(str(p) for p in inbox.glob("*.xlsx"))  # as a shell expands *.xlsx: the old summary named too
+    for arguments in ([str(inbox)], [str(inbox / "**")], [*shell, str(inbox / "街道")], [str(inbox), units[0]]):
+        result = run_cli("validate", *arguments)
+        assert result.returncode == 1, (arguments, result.stderr)
+        assert result.stderr.splitlines().count(word) == 1, arguments  # once, though ** matches every folder
+        assert [line.split("\t")[1] for line in result.stdout.splitlines()[-3:-1]] == units, arguments
+        assert result.stdout.strip().splitlines()[-1] == "共 2 个工作簿：通过 1 个，未通过 1 个，无法读取 0 个"
+    assert run_cli("validate", str(old)).returncode == 2  # nothing else to check: said so
+
+
+def test_a_shells_list_may_name_the_summary_table_it_writes(tmp_path):
+    """`validate *.xlsx --summary 汇总.xlsx` run twice: the second time the shell names the summary
+    of the first among the inputs; it is replaced, not checked as a unit, nor refused as an input."""
+    inbox = tmp_path / "各单位"
+    inbox.mkdir()
+    shutil.copy(SAMPLE, inbox / "甲单位.xlsx")
+    sample_with(inbox / "乙单位.xlsx", ONE_ERROR)
+    for run in range(2):
+        shell = sorted(str(p) for p in inbox.glob("*.xlsx"))
+        result = run_cli("validate", *shell, "--summary", str(inbox / "汇总.xlsx"))
+        assert result.returncode == 1, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == "共 2 个工作簿：通过 1 个，未通过 1 个，无法读取 0 个"
+        assert ("（本次更新它）" in result.stderr) == (run == 1)
+    assert len(openpyxl.load_workbook(inbox / "汇总.xlsx").active["A"]) == 5  # header, two units, blank, totals
 
 
 def test_a_scheduler_that_cannot_be_used_is_said_in_one_line(folder, tmp_path, monkeypatch):
@@ -582,15 +601,19 @@ def test_a_search_follows_linked_folders_and_reports_broken_links(tmp_path):
     (inbox / "区直" / "上级").symlink_to(inbox, target_is_directory=True)  # a loop
     (inbox / "甲的链接.xlsx").symlink_to(inbox / "区直" / "甲.xlsx")
     (inbox / "丙.xlsx").symlink_to(tmp_path / "已删除.xlsx")
+    (inbox / "街道2").mkdir()
+    shutil.copy(SAMPLE, inbox / "街道2" / "丁.xlsx")
+    (inbox / "区直" / "捷径").symlink_to(inbox / "街道2", target_is_directory=True)  # met first, walked after the real folders
     found = expand_inputs([str(inbox)])
-    assert found == [str(inbox / "丙.xlsx"), str(inbox / "区直" / "甲.xlsx"), str(inbox / "街道" / "乙.xlsx")]
+    assert found == [str(inbox / "丙.xlsx"), str(inbox / "区直" / "甲.xlsx"), str(inbox / "街道" / "乙.xlsx"), str(inbox / "街道2" / "丁.xlsx")]
     result = run_cli("validate", str(inbox))
     assert result.returncode == 2
-    assert result.stdout.strip().splitlines()[-4:] == [
+    assert result.stdout.strip().splitlines()[-5:] == [
         f"1\t{inbox / '丙.xlsx'}\t\t\t\t无法读取：这是一个链接，它指向的文件不存在（broken link）",
         f"2\t{inbox / '区直' / '甲.xlsx'}\t乌鲁木齐市水磨沟区人力资源和社会保障局\t0\t0\t通过",
         f"3\t{inbox / '街道' / '乙.xlsx'}\t乌鲁木齐市水磨沟区人力资源和社会保障局\t2\t1\t未通过",
-        "共 3 个工作簿：通过 1 个，未通过 1 个，无法读取 1 个",
+        f"4\t{inbox / '街道2' / '丁.xlsx'}\t乌鲁木齐市水磨沟区人力资源和社会保障局\t0\t0\t通过",
+        "共 4 个工作簿：通过 2 个，未通过 1 个，无法读取 1 个",
     ]
 
 

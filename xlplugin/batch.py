@@ -74,6 +74,7 @@ class Outcome:
     annotated: str = ""
     notes: list[str] = field(default_factory=list)
     internal: bool = False  # no report because of a bug, not because the file cannot be read
+    skipped: str = ""  # why the input is no unit's workbook and was left out (a summary table of ours)
 
 
 def expand_inputs(
@@ -85,14 +86,15 @@ def expand_inputs(
 ) -> list[str]:
     """Files as given; glob patterns expanded (a folder they match is searched); folders searched
     recursively for .xlsx/.xlsm (and .xls/.et/.xlsb/.ods, which are then reported as unreadable).
-    What a folder or a pattern finds leaves out Excel's lock files (~$…), hidden files, what this
+    What a folder or a pattern finds leaves out Excel's lock files (~$…), hidden files and what this
     run writes (anything inside `outputs`, its --annotate-dir, which may hold the copies of an
-    earlier run, and the files `written`, its --summary table) and the summary tables of earlier
-    runs, which are added to `skipped` with the reason.  A lock file given by name (a shell's
-    *.xlsx while a colleague has a workbook open) is skipped too.  The folders and patterns that
-    found nothing are added to `found_nothing`.  Linked folders are searched too; a file reached
-    twice (a folder and a file in it, or a link to it) is checked once; a broken link is kept, for
-    the check to report."""
+    earlier run, and the files `written`, its --summary table).  A lock file given by name (a
+    shell's *.xlsx while a colleague has a workbook open) is added to `skipped` with the reason.
+    The folders and patterns that found nothing are added to `found_nothing`.  Linked folders are
+    searched too, after the real ones (a file is named by its own folders where it can be); a
+    file reached twice (a folder and a file in it, or a link to it) is checked once; a broken link
+    is kept, for the check to report.  Nothing is opened here: on a network share each file costs
+    round trips, and the workers open them anyway (run_chunk skips our own summary tables)."""
     folder = Path(os.path.abspath(outputs)) if outputs else None
     files = {Path(os.path.abspath(f)) for f in written if f}
     left: list[tuple[str, str]] = []
@@ -104,34 +106,40 @@ def expand_inputs(
         if not path.is_file() and path.exists():  # a folder named x.xlsx; a broken link is kept, to be reported
             return False
         absolute = Path(os.path.abspath(path))
-        if absolute in files or (folder and absolute.is_relative_to(folder)):
-            return False
-        if path.suffix.lower() == ".xlsx" and is_summary(path):
-            left.append((str(path), "xlplugin 写出的汇总表，不是单位的工作簿"))
-            return False
-        return True
+        return not (absolute in files or (folder and absolute.is_relative_to(folder)))
 
-    def searched(place: str) -> list[str]:
-        """The wanted files below `place`, linked folders included (each real folder once: a link
-        may point back up)."""
-        found, seen = [], set()
-        for folder, subfolders, names in os.walk(place, followlinks=True):
-            real = os.path.realpath(folder)
-            if real in seen:
-                subfolders.clear()
-                continue
-            seen.add(real)
-            subfolders.sort(key=lambda name: (os.path.islink(os.path.join(folder, name)), name))  # a folder by its own name first
-            found += [str(p) for p in (Path(folder, name) for name in names) if wanted(p)]
+    def searched(place: str, seen: set[str]) -> list[str]:
+        """The wanted files below `place` whose folder is not in `seen` (real paths): the real
+        folders first, then those reached through links (each folder once: a link may point back
+        up, and a pattern such as 文件夹/** matches every folder below another)."""
+        found: list[str] = []
+        linked = [place] if os.path.islink(place) else []
+
+        def walk(top: str, follow: bool) -> None:
+            for folder, subfolders, names in os.walk(top, followlinks=follow):
+                real = os.path.realpath(folder)
+                if real in seen:
+                    subfolders.clear()
+                    continue
+                seen.add(real)
+                if not follow:
+                    linked.extend(os.path.join(folder, name) for name in subfolders if os.path.islink(os.path.join(folder, name)))
+                found.extend(str(p) for p in (Path(folder, name) for name in names) if wanted(p))
+
+        if not linked:
+            walk(place, False)
+        for link in linked:
+            walk(link, True)
         return sorted(found)
 
     found_by: dict[str, list[str]] = {}
     for argument in arguments:
         if os.path.isdir(argument):
-            found_by[argument] = searched(argument)
+            found_by[argument] = searched(argument, set())
         elif any(char in argument for char in "*?[") and not os.path.exists(argument):
+            seen: set[str] = set()
             matches = sorted(glob.glob(argument, recursive=True))
-            found_by[argument] = [p for m in matches for p in (searched(m) if os.path.isdir(m) else [m] if wanted(Path(m)) else [])]
+            found_by[argument] = [p for m in matches for p in (searched(m, seen) if os.path.isdir(m) else [m] if wanted(Path(m)) else [])]
         elif _lock_file(argument):
             found_by[argument] = []
             left.append((argument, "Excel 或 WPS 的锁定文件（有人正打开对应的工作簿），不是工作簿"))
@@ -179,7 +187,11 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
             if _stopping():  # the command was interrupted: nobody waits for the rest
                 return outcomes
             try:
-                read.append((outcome, recognize(read_workbook(options.at(outcome.path), options.reader), spec, outcome.path, options.reader)))
+                inspection = recognize(read_workbook(options.at(outcome.path), options.reader), spec, outcome.path, options.reader)
+                if not any(inspection.tables.values()) and is_summary(options.at(outcome.path)):
+                    outcome.skipped = "xlplugin 写出的汇总表，不是单位的工作簿"
+                    continue
+                read.append((outcome, inspection))
             except WorkbookReadError as error:
                 outcome.error = f"{outcome.path}: {error.problem}"  # the path as the user gave it (nosuchdir/ too)
             except BaseException as error:  # a bug met on one workbook: it is reported, the others are checked
@@ -512,21 +524,19 @@ SUMMARY_HEADER = ("序号", "工作簿", "单位", "错误", "提示", "状态")
 
 
 def summary_rows(outcomes: list[Outcome]) -> list[tuple[int, str, str, int | str, int | str, str]]:
-    """Per workbook: unit, errors, warnings, status — the reviewer's overview of a batch (text
-    from file names and cells with its control characters shown: a table cell, a CSV or a
-    worksheet row cannot hold them as they are)."""
+    """Per workbook: unit, errors, warnings, status — the reviewer's overview of a batch."""
     rows: list[tuple[int, str, str, int | str, int | str, str]] = []
     for number, outcome in enumerate(outcomes, start=1):
         report = outcome.report
         if report is None:
             left_out = _left_out(outcome, number)
-            rows.append((number, printable(outcome.path), "", "", "", printable(f"{left_out.status}：{left_out.problem}")))
+            rows.append((number, outcome.path, "", "", "", f"{left_out.status}：{left_out.problem}"))
             continue
         errors, warnings = report.count("error"), report.count("warning")
         status = verdict_of(report)
         if outcome.error:
             status += f"；未写出标注：{outcome.error.split(': ', 1)[-1]}"
-        rows.append((number, printable(outcome.path), printable(report.unit) or "—", errors, warnings, printable(status)))
+        rows.append((number, outcome.path, report.unit or "—", errors, warnings, status))
     return rows
 
 
@@ -539,6 +549,8 @@ def summary_total(outcomes: list[Outcome]) -> str:
 
 
 def summary_table(outcomes: list[Outcome]) -> str:
-    """The summary as the terminal shows it: tab-separated, then the totals."""
-    lines = ["\t".join(SUMMARY_HEADER), *("\t".join(map(str, row)) for row in summary_rows(outcomes)), summary_total(outcomes)]
+    """The summary as the terminal shows it: tab-separated (a tab or newline in a file or unit name
+    shown as an escape), then the totals."""
+    rows = ("\t".join(printable(str(value)) for value in row) for row in summary_rows(outcomes))
+    lines = ["\t".join(SUMMARY_HEADER), *rows, summary_total(outcomes)]
     return "\n".join(lines)

@@ -145,10 +145,14 @@ def validate(
     found_nothing: list[str] = []
     skipped: list[tuple[str, str]] = []
     paths = expand_inputs(workbooks, annotate_dir, [summary_to or ""], found_nothing, skipped)
+    if summary_to and summary_to.lower().endswith(".xlsx") and Path(summary_to).exists():  # ours (checked above), named among the inputs (a shell's *.xlsx): replaced, not checked
+        ours = Path(summary_to).resolve()
+        skipped += [(p, "xlplugin 写出的汇总表，不是单位的工作簿（本次更新它）") for p in paths if Path(p).resolve() == ours]
+        paths = [p for p in paths if Path(p).resolve() != ours]
     for path, why in skipped:
         click.echo(printable(f"xlplugin: 提示：跳过 {path}：{why}"), err=True)
     if not paths:
-        _fail(f"没有找到要校验的工作簿（no workbooks）：{' '.join(workbooks)}")
+        _fail(printable(f"没有找到要校验的工作簿（no workbooks）：{' '.join(workbooks)}"))
     for argument in found_nothing:  # a mistyped folder or pattern beside others would leave units out unseen
         click.echo(printable(f"xlplugin: 提示：「{argument}」中没有找到工作簿（no workbooks found）"), err=True)
     written = {Path(target).resolve(): option for target, option in ((output, "-o"), (summary_to, "--summary")) if target}
@@ -170,6 +174,12 @@ def validate(
     except KeyboardInterrupt:
         click.echo("\nxlplugin: 已中断（interrupted）：没有输出报告；正在结束已开始的部分，再按一次 Ctrl+C 立即结束；已写出的标注副本是完整的", err=True)
         sys.exit(130)
+    for outcome in outcomes:
+        if outcome.skipped:
+            click.echo(printable(f"xlplugin: 提示：跳过 {outcome.path}：{outcome.skipped}"), err=True)
+    outcomes = [o for o in outcomes if not o.skipped]
+    if not outcomes:
+        _fail(printable(f"没有要校验的工作簿（no workbooks）：{' '.join(workbooks)} 中只有 xlplugin 写出的汇总表"))
     for outcome in outcomes:
         if outcome.error:
             click.echo(printable(f"xlplugin: 错误：{outcome.error}"), err=True)
@@ -343,7 +353,7 @@ def _report_out(outcomes: list, reports: list, fmt: str, output: str | None, sho
 
         with _writing(summary_to):
             write_summary(Path(summary_to), SUMMARY_HEADER, summary_rows(outcomes), summary_total(outcomes))
-        click.echo(f"已写出汇总表：{summary_to}", err=True)
+        click.echo(printable(f"已写出汇总表：{summary_to}"), err=True)
     if fmt == "sarif":
         from .report.ci import sarif_caveat
 

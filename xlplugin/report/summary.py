@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..io.files import atomic_target
+from ..text import printable
 
 SUFFIXES = (".xlsx", ".csv")
 SHEET = "审核汇总"
@@ -31,6 +32,7 @@ def write_summary(path: Path, header: Sequence[str], rows: Sequence[Sequence[obj
 def _xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], total: str) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -46,8 +48,8 @@ def _xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], t
         cell.font = bold
         cells.append(cell)
     sheet.append(cells)
-    for row in rows:
-        sheet.append(list(row))
+    for row in rows:  # a worksheet cell cannot hold most control characters (a tab or newline it can)
+        sheet.append([printable(v) if isinstance(v, str) and ILLEGAL_CHARACTERS_RE.search(v) else v for v in row])
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"  # sort and filter by 状态 at once
     sheet.append([])
     sheet.append([total])
