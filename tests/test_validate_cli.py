@@ -120,7 +120,7 @@ def test_a_report_that_cannot_be_written_is_said_with_exit_code_2(tmp_path):
         for arguments in ([*command, "--format", "text"], [*command, "--format", "sarif"], inspect):
             result = subprocess.run(arguments, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
             assert result.returncode == 2, result.stderr
-            assert result.stderr.startswith("xlplugin: 错误：标准输出（stdout）: 无法写入（cannot write）：") and "Traceback" not in result.stderr
+            assert result.stderr.startswith("xlplugin: 错误：标准输出（stdout）: 无法写入（cannot write）：磁盘已满（") and "Traceback" not in result.stderr
     report = tmp_path / "报告.html"
     report.write_text("上次的报告", encoding="utf-8")
 
@@ -132,9 +132,22 @@ def test_a_report_that_cannot_be_written_is_said_with_exit_code_2(tmp_path):
 
     result = subprocess.run([*command, "--format", "html", "-o", str(report)], capture_output=True, text=True, timeout=120, preexec_fn=small_disk)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith(f"xlplugin: 错误：{report}: 无法写入（cannot write）：") and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"xlplugin: 错误：{report}: 无法写入（cannot write）：文件超过了允许的大小（") and "Traceback" not in result.stderr
     assert report.read_text(encoding="utf-8") == "上次的报告"
     assert [p.name for p in tmp_path.iterdir()] == [report.name]  # no half-written temporary left
+
+
+def test_a_place_that_cannot_be_written_is_said_in_chinese(tmp_path):
+    """The system says "File exists" when a folder on the way is a file: the user reads what is
+    wrong in Chinese, the system's words in brackets."""
+    blocker = tmp_path / "报告"
+    blocker.write_text("一个文件，不是文件夹", encoding="utf-8")
+    result = run_cli("validate", str(SAMPLE), "--format", "json", "-o", str(blocker / "结果.json"))
+    assert result.returncode == 2
+    assert result.stderr == f"xlplugin: 错误：{blocker / '结果.json'}: 无法写入（cannot write）：路径中有同名的文件，不能当作文件夹（File exists）\n"
+    result = run_cli("validate", str(SAMPLE), "--annotate-dir", str(blocker / "标注"))
+    assert result.returncode == 2
+    assert f"{blocker / '标注' / SAMPLE.name}: 无法写入（cannot write）：路径中有一级是文件，不是文件夹（Not a directory）" in result.stderr
 
 
 def test_ctrl_c_while_the_report_is_written_keeps_the_old_one_and_exits_130(tmp_path, monkeypatch):

@@ -472,6 +472,7 @@ def _below(path: str, root: str) -> Path:
 
 def _annotate(report: WorkbookReport, source: Path, target: Path, options: Options) -> tuple[str, str]:
     from .io.annotate import AnnotateRefused, annotate_file, keep_backup
+    from .io.files import os_problem
     from .marks import plan_marks
 
     if target.resolve() == source.resolve() and not options.in_place:
@@ -482,7 +483,7 @@ def _annotate(report: WorkbookReport, source: Path, target: Path, options: Optio
     except AnnotateRefused as error:
         return "", str(error)
     except OSError as error:
-        return "", f"{target}: 无法写入（cannot write）：{error.strerror or error}"
+        return "", f"{target}: 无法写入（cannot write）：{os_problem(error)}"
     return f"{target}" + (f"（原文件备份：{backup}）" if backup else ""), ""
 
 

@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .io.files import os_problem
 from .text import Memo, normalize_label, normalize_title
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -312,7 +313,7 @@ def read_catalog_file(path: Path) -> Catalog:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise SpecError(f"{path}: 无法读取科目目录文件（cannot read catalogue）：{error.strerror}") from error
+        raise SpecError(f"{path}: 无法读取科目目录文件（cannot read catalogue）：{os_problem(error)}") from error
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = raw.decode(encoding)

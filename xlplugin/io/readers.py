@@ -20,6 +20,7 @@ from defusedxml import DefusedXmlException, ElementTree
 
 from ..model import Sheet
 from ..text import a1, column_index
+from .files import os_problem
 
 READERS = ("calamine", "openpyxl")
 _PACKAGE_SUFFIXES = (".xlsx", ".xlsm")  # the names by which both readers know a package; any other is read by its content
@@ -87,7 +88,7 @@ def _package(path: Path) -> zipfile.ZipFile:
         with path.open("rb") as handle:
             head = handle.read(8)
     except OSError as error:
-        raise WorkbookReadError(path, f"无法读取文件（cannot read）：{error.strerror}") from error
+        raise WorkbookReadError(path, f"无法读取文件（cannot read）：{os_problem(error)}") from error
     if not head:
         raise WorkbookReadError(path, "文件为空（empty file）")
     if head == _OLE_MAGIC:

@@ -12,6 +12,7 @@ import tomllib
 from collections import Counter
 from pathlib import Path
 
+from ..io.files import os_problem
 from ..model import SEVERITY_ORDER, Finding, Inspection, WorkbookReport
 from ..specs import DATA_DIR, SpecError, YearSpec
 from .checks import KINDS, Rule
@@ -33,7 +34,7 @@ def _load_rules(path: str) -> tuple[Rule, ...]:
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
-        raise SpecError(f"{path}: 无法读取规则文件（cannot read rules）：{error.strerror}") from error
+        raise SpecError(f"{path}: 无法读取规则文件（cannot read rules）：{os_problem(error)}") from error
     except tomllib.TOMLDecodeError as error:
         raise SpecError(f"{path}: 规则文件格式错误（invalid TOML）：{error}") from error
     rules = []
