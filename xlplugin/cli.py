@@ -19,7 +19,6 @@ import click
 
 from . import __version__
 from .collector import paused
-from .io.files import os_problem
 from .specs import DEFAULT_YEAR
 from .text import printable
 
