@@ -35,7 +35,7 @@ from .model import NotChecked, WorkbookReport
 from .report.findings import verdict_of
 from .report.summary import is_summary
 from .specs import DEFAULT_YEAR
-from .text import printable
+from .text import os_problem, printable
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # Found in folders too, though they cannot be read: the summary must say so, with the way out
@@ -472,7 +472,6 @@ def _below(path: str, root: str) -> Path:
 
 def _annotate(report: WorkbookReport, source: Path, target: Path, options: Options) -> tuple[str, str]:
     from .io.annotate import AnnotateRefused, annotate_file, keep_backup
-    from .io.files import os_problem
     from .marks import plan_marks
 
     if target.resolve() == source.resolve() and not options.in_place:

@@ -20,7 +20,7 @@ import click
 from . import __version__
 from .collector import paused
 from .specs import DEFAULT_YEAR
-from .text import printable
+from .text import os_problem, printable
 
 _YEAR = click.option("--year", type=int, default=DEFAULT_YEAR, show_default=True, help="规则与表样年度")
 _CATALOG = click.option(
@@ -222,7 +222,7 @@ def clear(workbook: str, output: str | None, in_place: bool, allow_loss: bool) -
     except (WorkbookReadError, AnnotateRefused) as error:
         _fail(str(error))
     except OSError as error:
-        _fail(f"{target}: 无法写入（cannot write）：{_os_problem(error)}")
+        _fail(f"{target}: 无法写入（cannot write）：{os_problem(error)}")
     note = f"（原文件备份：{backup}）" if backup else ""
     click.echo(f"已清除标注：{target}{note}")
 
@@ -245,7 +245,7 @@ def template(output: str, unit: str, year: int, catalogs: tuple[str, ...]) -> No
     except SpecError as error:
         _fail(str(error))
     except OSError as error:
-        _fail(f"{output}: 无法写入（cannot write）：{_os_problem(error)}")
+        _fail(f"{output}: 无法写入（cannot write）：{os_problem(error)}")
     click.echo(f"已生成模板：{Path(path)}（{year} 年度，九张表）")
 
 
@@ -374,7 +374,7 @@ def _writing(output: str | None) -> Iterator[None]:
     except OSError as error:
         if error.errno == errno.EPIPE:  # the reader stopped reading (… | head): click ends quietly
             raise
-        _fail(f"{output or '标准输出（stdout）'}: 无法写入（cannot write）：{_os_problem(error)}")
+        _fail(f"{output or '标准输出（stdout）'}: 无法写入（cannot write）：{os_problem(error)}")
 
 
 class _Tracked(io.TextIOBase):
@@ -390,12 +390,6 @@ class _Tracked(io.TextIOBase):
     def write(self, text: str) -> int:
         self.wrote = self.wrote or bool(text)
         return self.stream.write(text)
-
-
-def _os_problem(error: OSError) -> str:
-    from .io.files import os_problem  # only when something went wrong: the command starts without tempfile
-
-    return os_problem(error)
 
 
 def _fail(message: str) -> None:

@@ -16,8 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .io.files import os_problem
-from .text import Memo, normalize_label, normalize_title
+from .text import Memo, normalize_label, normalize_title, os_problem
 
 DATA_DIR = Path(__file__).parent / "data"
 

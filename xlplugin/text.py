@@ -9,6 +9,7 @@ print 科目编码 as numbers or text.  Everything that compares text goes throu
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import functools
 import re
 import unicodedata
@@ -176,3 +177,33 @@ def printable(text: str) -> str:
     a workflow command such as ::error), a tab breaks the summary table's columns, and a workbook
     cell refuses them."""
     return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text) if _CONTROL.search(text) else text
+
+
+_OS_PROBLEMS = {  # by name: not every system defines every code
+    code: words
+    for name, words in (
+        ("ENOENT", "路径不存在"),
+        ("EACCES", "没有权限"),
+        ("EPERM", "没有权限"),
+        ("ENOSPC", "磁盘已满"),
+        ("EDQUOT", "磁盘配额已用完"),
+        ("EROFS", "磁盘或共享是只读的"),
+        ("EEXIST", "路径中有同名的文件，不能当作文件夹"),
+        ("ENOTDIR", "路径中有一级是文件，不是文件夹"),
+        ("EISDIR", "这是一个文件夹"),
+        ("ENAMETOOLONG", "路径过长"),
+        ("EFBIG", "文件超过了允许的大小"),
+    )
+    if (code := getattr(errno, name, None)) is not None
+}
+_IN_USE = (32, 33)  # Windows: ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION — open in Excel or WPS
+
+
+def os_problem(error: OSError) -> str:
+    """What went wrong with a file, in Chinese, the system's own words in brackets: the system
+    speaks English ("File exists" for a folder that is a file) or, on Windows, the code page's."""
+    own = error.strerror or str(error)
+    if getattr(error, "winerror", None) in _IN_USE:
+        return f"文件正被其他程序（如 Excel 或 WPS）打开，请关闭后再试（{own}）"
+    words = _OS_PROBLEMS.get(error.errno)
+    return f"{words}（{own}）" if words else own

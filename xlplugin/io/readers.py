@@ -19,8 +19,7 @@ from pathlib import Path, PurePosixPath
 from defusedxml import DefusedXmlException, ElementTree
 
 from ..model import Sheet
-from ..text import a1, column_index
-from .files import os_problem
+from ..text import a1, column_index, os_problem
 
 READERS = ("calamine", "openpyxl")
 _PACKAGE_SUFFIXES = (".xlsx", ".xlsm")  # the names by which both readers know a package; any other is read by its content

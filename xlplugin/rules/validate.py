@@ -12,9 +12,9 @@ import tomllib
 from collections import Counter
 from pathlib import Path
 
-from ..io.files import os_problem
 from ..model import SEVERITY_ORDER, Finding, Inspection, WorkbookReport
 from ..specs import DATA_DIR, SpecError, YearSpec
+from ..text import os_problem
 from .checks import KINDS, Rule
 from .facts import Facts, Unavailable
 from .schemas import SCHEMA_KINDS, schema_findings
