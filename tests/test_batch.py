@@ -500,8 +500,9 @@ def test_a_second_ctrl_c_ends_a_batch_whose_worker_does_not_stop(tmp_path):
     for i in range(40):
         shutil.copy(SAMPLE, inbox / f"单位{i:02d}.xlsx")
     started = tmp_path / "卡住了"
-    code = (  # the workers are forked from this process: they read 单位05.xlsx for ever
-        "import sys, time, xlplugin.io.readers as readers\n"
+    code = (  # the workers are forked from this process (fork: Python 3.14 starts them otherwise): they read 单位05.xlsx for ever
+        "import multiprocessing, sys, time, xlplugin.io.readers as readers\n"
+        "multiprocessing.set_start_method('fork')\n"
         "read = readers.read_workbook\n"
         "def stuck(path, reader='calamine'):\n"
         "    if str(path).endswith('单位05.xlsx'):\n"
