@@ -26,7 +26,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -72,7 +72,6 @@ class Outcome:
     report: WorkbookReport | None = None
     error: str = ""
     annotated: str = ""
-    notes: list[str] = field(default_factory=list)
     internal: bool = False  # no report because of a bug, not because the file cannot be read
     skipped: str = ""  # why the input is no unit's workbook and was left out (a summary table of ours)
 
@@ -189,7 +188,7 @@ def run_chunk(paths: list[str], options: Options) -> list[Outcome]:
             try:
                 inspection = recognize(read_workbook(options.at(outcome.path), options.reader), spec, outcome.path, options.reader)
                 if not any(inspection.tables.values()) and is_summary(options.at(outcome.path)):
-                    outcome.skipped = "xlplugin 写出的汇总表，不是单位的工作簿"
+                    outcome.skipped = SUMMARY_SKIPPED
                     continue
                 read.append((outcome, inspection))
             except WorkbookReadError as error:
@@ -517,10 +516,11 @@ def not_checked(outcomes: list[Outcome]) -> list[NotChecked]:
 
 
 def _left_out(outcome: Outcome, number: int) -> NotChecked:
-    return NotChecked(outcome.path, outcome.error.removeprefix(f"{outcome.path}: "), outcome.internal, number)
+    return NotChecked(outcome.path, outcome.error.removeprefix(f"{outcome.path}: "), number, outcome.internal)
 
 
 SUMMARY_HEADER = ("序号", "工作簿", "单位", "错误", "提示", "状态")
+SUMMARY_SKIPPED = "xlplugin 写出的汇总表，不是单位的工作簿"  # why a summary table of ours among the inputs is left out
 
 
 def summary_rows(outcomes: list[Outcome]) -> list[tuple[int, str, str, int | str, int | str, str]]:

@@ -126,7 +126,16 @@ def validate(
     退出码：0 没有错误；1 有错误（加 --strict 时提示也算）；2 有文件无法读取或因程序内部错误未能检查（其余文件照常校验），或报告写不出；130 按 Ctrl+C 中断。
     """
     with paused(freeze=True):  # a command's imports: see collector.py
-        from .batch import UNREADABLE_SUFFIXES, WORKBOOK_SUFFIXES, Options, ProgressBar, SchedulerError, expand_inputs, run_many
+        from .batch import (
+            SUMMARY_SKIPPED,
+            UNREADABLE_SUFFIXES,
+            WORKBOOK_SUFFIXES,
+            Options,
+            ProgressBar,
+            SchedulerError,
+            expand_inputs,
+            run_many,
+        )
         from .report.summary import SUFFIXES as SUMMARY_SUFFIXES
         from .report.summary import is_summary
         from .rules.validate import load_rules
@@ -140,14 +149,15 @@ def validate(
     # a report or summary written over a unit's workbook would destroy it: refused before any work
     if output and Path(output).suffix.lower() in WORKBOOK_SUFFIXES + UNREADABLE_SUFFIXES:
         _fail(f"{output}: -o 写出的是 {fmt} 报告，不能写成工作簿文件（would overwrite a workbook）；请换一个文件名，例如 报告.{_REPORT_SUFFIX[fmt]}")
-    if summary_to and summary_to.lower().endswith(".xlsx") and Path(summary_to).is_file() and not is_summary(summary_to):
+    earlier_summary = bool(summary_to and summary_to.lower().endswith(".xlsx") and Path(summary_to).is_file())
+    if earlier_summary and not is_summary(summary_to):
         _fail(f"{summary_to}: 已有这个工作簿，它不是 xlplugin 写出的汇总表，不会覆盖（would overwrite a workbook）；请换一个文件名")
     found_nothing: list[str] = []
     skipped: list[tuple[str, str]] = []
     paths = expand_inputs(workbooks, annotate_dir, [summary_to or ""], found_nothing, skipped)
-    if summary_to and summary_to.lower().endswith(".xlsx") and Path(summary_to).exists():  # ours (checked above), named among the inputs (a shell's *.xlsx): replaced, not checked
+    if earlier_summary:  # ours (checked above), named among the inputs (a shell's *.xlsx): replaced, not checked
         ours = Path(summary_to).resolve()
-        skipped += [(p, "xlplugin 写出的汇总表，不是单位的工作簿（本次更新它）") for p in paths if Path(p).resolve() == ours]
+        skipped += [(p, f"{SUMMARY_SKIPPED}（本次更新它）") for p in paths if Path(p).resolve() == ours]
         paths = [p for p in paths if Path(p).resolve() != ours]
     for path, why in skipped:
         click.echo(printable(f"xlplugin: 提示：跳过 {path}：{why}"), err=True)

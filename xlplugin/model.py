@@ -230,8 +230,8 @@ class NotChecked:
 
     path: str
     problem: str  # what the user reads, without the path
+    number: int  # its place among the inputs (1, 2, …), as the summary table numbers them
     internal: bool = False
-    number: int = 0  # its place among the inputs (1, 2, …), as the summary table numbers them; 0 unknown
 
     @property
     def status(self) -> str:

@@ -18,7 +18,7 @@ import os
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
@@ -274,34 +274,39 @@ def _normal(path: str) -> str:
 
 # -- GitHub workflow commands ----------------------------------------------------------
 def write_github(reports: list[WorkbookReport], out: TextIO, show_info: bool = False, not_checked: Sequence[NotChecked] = ()) -> None:
-    # first the inputs not checked: the run cannot pass while a unit is left out
-    blocks = [[f"::error file={_property(n.path)},title={_property(n.status)}::{_data(n.problem)}" for n in not_checked]]
+    given: Counter[str] = Counter()  # annotations written, per level
+    out.write("\n".join(_github_lines(reports, show_info, not_checked, given)))
+    if any(count > GITHUB_STEP_CAP for count in given.values()):
+        counts = "、".join(f"{_GITHUB_NAME[level]} {count} 条" for level, count in given.items())
+        out.write(
+            f"\n（GitHub 每个步骤每种注释最多显示 {GITHUB_STEP_CAP} 条，其余只在本日志中；本步骤输出了{counts}。"
+            "全部问题请看 --format html 或 sarif 报告）"
+        )
+
+
+def _github_lines(reports: list[WorkbookReport], show_info: bool, not_checked: Sequence[NotChecked], given: Counter[str]) -> Iterator[str]:
+    """The lines of write_github, counting in `given` the annotations among them."""
+    for item in not_checked:  # first the inputs not checked: the run cannot pass while a unit is left out
+        given["error"] += 1
+        yield f"::error file={_property(item.path)},title={_property(item.status)}::{_data(item.problem)}"
     for report in reports:
-        lines = []
-        counts: dict[str, int] = {}
+        counts: Counter[str] = Counter()
         for finding in shown(report, show_info):
-            counts[finding.severity] = counts.get(finding.severity, 0) + 1
+            counts[finding.severity] += 1
             if counts[finding.severity] > GITHUB_CAP:
                 continue
+            level = _GITHUB_LEVEL[finding.severity]
+            given[level] += 1
             row, column = cell_position(finding.cell)
             place = f"{finding.sheet}!{finding.cell}" if finding.cell else ""
             table = "" if place and finding.sheet == finding.table else finding.table  # a sheet named as its table: once
             title = " ".join(part for part in (finding.rule_id, table, place) if part)
             props = f"file={_property(_normal(report.path))},line={row},col={column},title={_property(title)}"
-            lines.append(f"::{_GITHUB_LEVEL[finding.severity]} {props}::{_data(finding.message)}")
+            yield f"::{level} {props}::{_data(finding.message)}"
         for severity, count in counts.items():
             if count > GITHUB_CAP:
-                lines.append(f"（另有 {count - GITHUB_CAP} 个{SEVERITY_LABEL[severity]}未逐条列出，见完整报告）")
-        lines.append(summary_line(report, show_info))
-        blocks.append(lines)
-    out.write("\n".join(line for lines in blocks for line in lines))
-    shown_per_level = Counter(line[2 : line.index(" ")] for lines in blocks for line in lines if line.startswith("::"))
-    if any(count > GITHUB_STEP_CAP for count in shown_per_level.values()):
-        counts = "、".join(f"{_GITHUB_NAME[level]} {count} 条" for level, count in shown_per_level.items())
-        out.write(
-            f"\n（GitHub 每个步骤每种注释最多显示 {GITHUB_STEP_CAP} 条，其余只在本日志中；本步骤输出了{counts}。"
-            "全部问题请看 --format html 或 sarif 报告）"
-        )
+                yield f"（另有 {count - GITHUB_CAP} 个{SEVERITY_LABEL[severity]}未逐条列出，见完整报告）"
+        yield summary_line(report, show_info)
 
 
 def _data(text: str) -> str:

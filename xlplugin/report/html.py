@@ -156,12 +156,9 @@ def write_html(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fal
 
 def _in_input_order(reports: list[WorkbookReport], not_checked: Sequence[NotChecked]) -> list[tuple[int, WorkbookReport | NotChecked]]:
     """(number, input) in the order given, numbered as the summary table numbers them: the inputs
-    not checked know their place and the reports fill the others.  Places unknown: those not
-    checked first, for they need the reviewer before anything else."""
+    not checked know their place and the reports fill the others."""
     total = len(reports) + len(not_checked)
     places = {item.number: item for item in not_checked}
-    if not all(1 <= number <= total for number in places) or len(places) != len(not_checked):
-        return list(enumerate([*not_checked, *reports], start=1))
     rest = iter(reports)
     return [(number, places[number] if number in places else next(rest)) for number in range(1, total + 1)]
 
