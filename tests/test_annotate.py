@@ -106,6 +106,35 @@ def test_annotate_then_clear_gives_back_the_original(tmp_path):
     assert book.active.title == openpyxl.load_workbook(source).active.title
 
 
+@pytest.mark.parametrize("writer", ["package", "openpyxl"])
+def test_what_the_user_writes_into_our_note_outlives_marking_again_and_clearing(writer, tmp_path):
+    """A unit's reply typed under a finding (the reviewer sent the annotated copy back): marking the
+    copy again keeps it under ours, and clearing leaves it as the note, after the original one."""
+    from xlplugin.io.annotate import annotate_with_openpyxl, clear_with_openpyxl
+    from xlplugin.io.patch import annotate_package, clear_package
+    from xlplugin.marks import plan_marks
+
+    annotate, clear = (annotate_package, clear_package) if writer == "package" else (annotate_with_openpyxl, clear_with_openpyxl)
+    source = _broken(tmp_path / "单位.xlsx")
+    plan = plan_marks(validate_workbook(source))
+    marked, again, cleared = tmp_path / "标注.xlsx", tmp_path / "再标注.xlsx", tmp_path / "清除.xlsx"
+    annotate(source, marked, plan)
+    book = openpyxl.load_workbook(marked)
+    for sheet, cell in ((T5, "C10"), (T1, "B14")):  # C10 had a note of the user's before the marks, B14 none
+        note = book[sheet][cell].comment
+        book[sheet][cell].comment = Comment(note.text.replace("\n\n——原批注——", "\n王五回复：已改正\n\n——原批注——", 1) if "原批注" in note.text else note.text + "\n王五回复：已改正", note.author)
+    book.save(marked)
+    annotate(marked, again, plan)
+    remarked = openpyxl.load_workbook(again)
+    assert remarked[T1]["B14"].comment.text.startswith("【xlplugin 审核】")
+    assert remarked[T1]["B14"].comment.text.endswith("——原批注——\n王五回复：已改正")
+    clear(again, cleared)
+    back = openpyxl.load_workbook(cleared)
+    assert back[T1]["B14"].comment.text == "王五回复：已改正"
+    assert back[T5]["C10"].comment.text == "请财务科核对\n\n王五回复：已改正"
+    assert back[T5]["D10"].comment is None  # a note as xlplugin wrote it goes
+
+
 @pytest.mark.parametrize("name", ["shanghai", "one_sheet"])
 def test_round_trip_on_other_layouts(tmp_path, name):
     source = tmp_path / f"{name}.xlsx"
@@ -180,6 +209,56 @@ def test_xlsm_keeps_its_vba_project_byte_for_byte(tmp_path):
     assert b"macroEnabled" in zipfile.ZipFile(marked).read("[Content_Types].xml")
 
 
+def test_an_output_name_excel_would_refuse_is_refused_before_anything_is_written(tmp_path):
+    """A macro-enabled workbook named .xlsx (or a plain one .xlsm) does not open in Excel at all."""
+    macro = tmp_path / "宏.xlsm"
+    book = openpyxl.load_workbook(_broken(tmp_path / "单位.xlsx"))
+    book.vba_archive = zipfile.ZipFile(XLWINGS_XLSM)
+    book.save(macro)
+    for source, wrong, right in ((macro, "标注.xlsx", ".xlsm"), (tmp_path / "单位.xlsx", "标注.xlsm", ".xlsx")):
+        result = run_cli("validate", str(source), "--annotate", str(tmp_path / wrong))
+        assert result.returncode == 2 and right in result.stderr and not (tmp_path / wrong).exists(), result.stderr
+    marked = tmp_path / "标注2.xlsm"
+    _marked(macro, marked)
+    result = run_cli("clear", str(marked), "-o", str(tmp_path / "清除.xlsx"))
+    assert result.returncode == 2 and ".xlsm" in result.stderr and not (tmp_path / "清除.xlsx").exists()
+
+
+def test_a_refused_in_place_run_leaves_no_backup(tmp_path):
+    source = _with_chart(tmp_path / "图表.xlsx")  # left to openpyxl (a sheet called like our undo sheet), which would drop the chart
+    book = openpyxl.load_workbook(source)
+    book.create_sheet("_XLPLUGIN_UNDO")
+    book.save(source)
+    before = source.read_bytes()
+    result = run_cli("validate", str(source), "--in-place")
+    assert "图表" in result.stderr and source.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["图表.xlsx"]
+    (tmp_path / "标注").mkdir()
+    marked = tmp_path / "标注" / "图表.xlsx"  # marked with notes, then its notes part lost: clearing it is left to openpyxl
+    _marked(_with_chart(tmp_path / "标注" / "原.xlsx"), marked, "--allow-loss")
+    with zipfile.ZipFile(marked) as package:
+        parts = [(info, package.read(info)) for info in package.infolist() if not info.filename.startswith("xl/comments")]
+    with zipfile.ZipFile(marked, "w") as package:
+        for info, data in parts:
+            package.writestr(info, data)
+    result = run_cli("clear", str(marked), "--in-place")
+    assert result.returncode == 2 and sorted(p.name for p in marked.parent.iterdir()) == ["原.xlsx", "图表.xlsx"], result.stderr
+
+
+def test_backups_of_an_in_place_run_are_not_checked_as_units(tmp_path):
+    folder = tmp_path / "收到"
+    for unit in ("甲单位", "乙单位"):
+        (folder / unit).mkdir(parents=True)
+        _broken(folder / unit / "决算.xlsx")
+    for _ in range(2):
+        result = run_cli("validate", str(folder), "--in-place", "-j", "1")
+        assert result.returncode == 1, result.stderr
+        assert "共 2 个工作簿" in result.stdout, result.stdout
+    assert sorted(p.name for p in (folder / "甲单位").iterdir()) == ["决算.bak.xlsx", "决算.bak2.xlsx", "决算.xlsx"]
+    alone = run_cli("validate", str(folder / "甲单位" / "决算.bak.xlsx"))  # named, it is checked
+    assert "工作簿：" in alone.stdout
+
+
 def _with_chart(path: Path) -> Path:
     source = _broken(path)
     book = openpyxl.load_workbook(source)
@@ -201,18 +280,54 @@ def test_a_chart_is_kept_byte_for_byte(tmp_path):
 
 
 def test_content_openpyxl_would_drop_is_not_lost_silently(tmp_path):
-    """A workbook the package writer leaves to openpyxl (here: the user has a sheet called 审核结果 of
-    their own), which would drop the chart: refused, unless the loss is accepted."""
+    """A workbook the package writer leaves to openpyxl (here: the user has a sheet called like our
+    undo sheet), which would drop the chart: refused, unless the loss is accepted."""
     source = _with_chart(tmp_path / "图表.xlsx")
     book = openpyxl.load_workbook(source)
-    book.create_sheet("审核结果")["A1"] = "科室自己的审核记录"
+    book.create_sheet("_XLPLUGIN_UNDO")["A1"] = "科室自己的记录"
     book.save(source)
     out = tmp_path / "标注.xlsx"
     result = run_cli("validate", str(source), "--annotate", str(out))
     assert result.returncode == 2 and not out.exists()
     assert "图表" in result.stderr and "--allow-loss" in result.stderr
     assert run_cli("validate", str(source), "--annotate", str(out), "--allow-loss").returncode == 1 and out.exists()
-    assert openpyxl.load_workbook(out)["审核结果"]["A1"].value == "科室自己的审核记录"  # theirs kept, ours renamed
+    assert openpyxl.load_workbook(out)["_XLPLUGIN_UNDO"]["A1"].value == "科室自己的记录"  # theirs kept, ours renamed
+
+
+@pytest.mark.parametrize("writer", ["package", "openpyxl"])
+def test_a_sheet_of_the_users_called_like_our_result_sheet_is_never_removed(writer, tmp_path):
+    """A reviewer's own 审核结果 sheet: ours is 审核结果1 beside it, and marking again or clearing
+    removes ours only (both writers; the package writer keeps the chart)."""
+    from xlplugin.io.annotate import annotate_with_openpyxl, clear_with_openpyxl
+    from xlplugin.io.patch import annotate_package, clear_package
+    from xlplugin.marks import plan_marks
+
+    if writer == "package":
+        annotate, clear = annotate_package, clear_package
+    else:  # openpyxl drops the chart: accepted here
+        annotate = lambda source, target, plan: annotate_with_openpyxl(source, target, plan, accept_loss=True)  # noqa: E731
+        clear = lambda source, target: clear_with_openpyxl(source, target, accept_loss=True)  # noqa: E731
+    source = _with_chart(tmp_path / "单位.xlsx")
+    book = openpyxl.load_workbook(source)
+    book[T5]["D10"] = 494.92
+    theirs = book.create_sheet("审核结果")
+    theirs["A1"], theirs["A2"] = "财务科内部审核意见", "张三：表四已核对"
+    book.save(source)
+    plan = plan_marks(validate_workbook(source))
+    once, twice, cleared = tmp_path / "一.xlsx", tmp_path / "二.xlsx", tmp_path / "清.xlsx"
+    annotate(source, once, plan)
+    marked = openpyxl.load_workbook(once)
+    assert marked.sheetnames[0] == "审核结果1" and marked["审核结果1"]["A1"].value.startswith("xlplugin 审核结果")
+    assert [ws.title for ws in marked.worksheets if ws.sheet_view.tabSelected] == ["审核结果1"]
+    assert marked["审核结果"]["A2"].value == "张三：表四已核对"
+    annotate(once, twice, plan)
+    assert openpyxl.load_workbook(twice).sheetnames == marked.sheetnames
+    clear(twice, cleared)
+    back = openpyxl.load_workbook(cleared)
+    assert back.sheetnames == openpyxl.load_workbook(source).sheetnames
+    assert [[c.value for c in row] for row in back["审核结果"].iter_rows()] == [["财务科内部审核意见"], ["张三：表四已核对"]]
+    if writer == "package":
+        assert any(n.startswith("xl/charts/") for n in zipfile.ZipFile(cleared).namelist())
 
 
 def test_values_are_never_changed(tmp_path):

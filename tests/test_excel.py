@@ -131,6 +131,31 @@ def test_clear_book_undoes_the_annotated_file(broken, tmp_path):
                 assert mine.comment is None and cell.comment is None
 
 
+def test_a_sheet_of_the_users_called_like_our_result_sheet_stays(broken, tmp_path):
+    """A reviewer's own 审核结果 sheet: ours is added beside it as 审核结果1, and marking again or
+    clearing deletes ours only."""
+    book = openpyxl.load_workbook(broken)
+    book.create_sheet("审核结果")["A1"] = "财务科内部审核意见"
+    book.save(broken)
+    remote = _remote(broken)
+    validate_book(remote)
+    assert [a["args"][1] for a in _actions(remote, "addSheet")] == ["审核结果1", UNDO_SHEET]
+    marked = openpyxl.load_workbook(broken)
+    apply_actions(remote.json()["actions"], marked)
+    assert marked.sheetnames[0] == "审核结果1" and marked["审核结果"]["A1"].value == "财务科内部审核意见"
+    annotated = tmp_path / "标注.xlsx"
+    marked.save(annotated)
+    again = _remote(annotated)
+    validate_book(again)  # the old marks go, the user's sheet stays
+    assert [a["args"] for a in _actions(again, "addSheet")][0][1] == "审核结果1"
+    cleared_book = _remote(annotated)
+    assert clear_book(cleared_book)
+    cleared = openpyxl.load_workbook(annotated)
+    apply_actions(cleared_book.json()["actions"], cleared)
+    assert cleared.sheetnames == openpyxl.load_workbook(broken).sheetnames
+    assert cleared["审核结果"]["A1"].value == "财务科内部审核意见"
+
+
 def test_validating_a_marked_book_replaces_the_marks(broken, tmp_path):
     annotated = tmp_path / "标注.xlsx"
     run_cli("validate", str(broken), "--annotate", str(annotated))

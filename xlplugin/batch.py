@@ -85,7 +85,8 @@ def expand_inputs(
 ) -> list[str]:
     """Files as given; glob patterns expanded (a folder they match is searched); folders searched
     recursively for .xlsx/.xlsm (and .xls/.et/.xlsb/.ods, which are then reported as unreadable).
-    What a folder or a pattern finds leaves out Excel's lock files (~$…), hidden files and what this
+    What a folder or a pattern finds leaves out Excel's lock files (~$…), hidden files, the backups
+    --in-place left beside their originals (单位.bak.xlsx) and what this
     run writes (anything inside `outputs`, its --annotate-dir, which may hold the copies of an
     earlier run, and the files `written`, its --summary table).  A lock file given by name (a
     shell's *.xlsx while a colleague has a workbook open) is added to `skipped` with the reason.
@@ -94,13 +95,15 @@ def expand_inputs(
     file reached twice (a folder and a file in it, or a link to it) is checked once; a broken link
     is kept, for the check to report.  Nothing is opened here: on a network share each file costs
     round trips, and the workers open them anyway (run_chunk skips our own summary tables)."""
+    from .io.files import is_backup
+
     folder = Path(os.path.abspath(outputs)) if outputs else None
     files = {Path(os.path.abspath(f)) for f in written if f}
     left: list[tuple[str, str]] = []
 
     def wanted(path: Path) -> bool:
         """A file a folder search or a pattern found is to be checked."""
-        if path.suffix.lower() not in WORKBOOK_SUFFIXES + UNREADABLE_SUFFIXES or path.name.startswith(("~$", ".")):
+        if path.suffix.lower() not in WORKBOOK_SUFFIXES + UNREADABLE_SUFFIXES or path.name.startswith(("~$", ".")) or is_backup(path):
             return False
         if not path.is_file() and path.exists():  # a folder named x.xlsx; a broken link is kept, to be reported
             return False
@@ -470,18 +473,20 @@ def _below(path: str, root: str) -> Path:
 
 
 def _annotate(report: WorkbookReport, source: Path, target: Path, options: Options) -> tuple[str, str]:
-    from .io.annotate import AnnotateRefused, annotate_file, keep_backup
+    from .io.annotate import AnnotateRefused, annotate_file
+    from .io.files import keep_backup
     from .marks import plan_marks
 
     if target.resolve() == source.resolve() and not options.in_place:
         return "", f"{target}: 标注副本不能覆盖原文件；如需直接标注原文件请加 --in-place（would overwrite the original）"
+    backup = None
     try:
         backup = keep_backup(source) if options.in_place else None
         annotate_file(source, target, plan_marks(report), accept_loss=options.allow_loss)
-    except AnnotateRefused as error:
-        return "", str(error)
-    except OSError as error:
-        return "", f"{target}: 无法写入（cannot write）：{os_problem(error)}"
+    except (AnnotateRefused, OSError) as error:
+        if backup is not None:  # the workbook is as it was: no backup of it either
+            backup.unlink(missing_ok=True)
+        return "", f"{target}: 无法写入（cannot write）：{os_problem(error)}" if isinstance(error, OSError) else str(error)
     return f"{target}" + (f"（原文件备份：{backup}）" if backup else ""), ""
 
 

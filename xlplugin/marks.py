@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from .model import ERROR, INFO, SEVERITY_LABEL, WARNING, Finding, WorkbookReport
 from .rules.checks import money
 
-RESULT_SHEET = "审核结果"
+RESULT_SHEET = "审核结果"  # or 审核结果1, 审核结果2 … beside a sheet of the user's with that name
+RESULT_TITLE = "xlplugin 审核结果"  # the first line of our result sheet: a sheet is removed only when it says so
 UNDO_SHEET = "_xlplugin_undo"  # very hidden: what a mark replaced, so that `clear` works on a file that travelled
 NOTE_AUTHOR = "xlplugin"
 NOTE_HEADER = "【xlplugin 审核】"
@@ -81,9 +82,51 @@ def sheet_reference(sheet: str, cell: str) -> str:
     return f"'{quoted}'!{cell}"
 
 
+def result_sheet_name(names: list[str]) -> str:
+    """The name our result sheet takes beside the sheets `names`: 审核结果, or 审核结果1 … when a
+    sheet of the user's is called so (Excel compares sheet names ignoring case)."""
+    taken = {name.casefold() for name in names}
+    name, number = RESULT_SHEET, 0
+    while name.casefold() in taken:
+        number += 1
+        name = f"{RESULT_SHEET}{number}"
+    return name
+
+
+def may_be_result_sheet(name: str) -> bool:
+    """A name our result sheet may have (result_sheet_name); whether it is ours, its first line says."""
+    return _RESULT_NAME.fullmatch(name) is not None
+
+
+def is_result_title(value: object) -> bool:
+    return str(value or "").startswith(RESULT_TITLE)
+
+
+_RESULT_NAME = re.compile(re.escape(RESULT_SHEET) + r"\d*")
+
+
 def user_note(text: str) -> str:
-    """The text of a note that is not (or not only) ours; "" for a note xlplugin wrote."""
-    return "" if text.startswith(NOTE_HEADER) else text
+    """The user's part of a note: all of it when xlplugin did not write it; of a note of ours, the
+    lines the user added to it (a reply under a finding), "" when it is as xlplugin wrote it.
+    The original note quoted below ours (USER_NOTE_HEADER) is left out: the undo sheet keeps it."""
+    if not text.startswith(NOTE_HEADER):
+        return text
+    ours = text[len(NOTE_HEADER) :].partition(f"\n\n{USER_NOTE_HEADER}\n")[0]
+    return "\n".join(line for line in ours.splitlines() if line.strip() and not _OUR_LINE.match(line))
+
+
+_OUR_LINE = re.compile("|".join(re.escape(f"[{label}] ") for label in SEVERITY_LABEL.values()) + "|期望值 ")  # note_text's lines
+
+
+def restored_note(original: str | None, current: str | None) -> str | None:
+    """The note a cell gets back on clear: the note it had before the marks (`original`, None for
+    none) with what the user wrote since in the note now there (`current`) kept, not lost."""
+    later = user_note(current) if current else ""
+    if not later or later == original:
+        return original
+    if original is None or original in later:
+        return later
+    return f"{original}\n\n{later}"
 
 
 def undo_runs(cells: list[str], limit: int = UNDO_TEXT_LIMIT) -> list[list[str]]:
@@ -99,7 +142,10 @@ def undo_runs(cells: list[str], limit: int = UNDO_TEXT_LIMIT) -> list[list[str]]
 
 
 def note_text(finding: Finding) -> str:
-    lines = [f"[{SEVERITY_LABEL[finding.severity]}] {finding.rule_id} {finding.message}"]
+    """A finding in a note: every line starts as _OUR_LINE says, so that user_note can tell a
+    line the user added (a line break in a cell's text quoted by the message becomes a space)."""
+    message = " ".join(finding.message.splitlines())
+    lines = [f"[{SEVERITY_LABEL[finding.severity]}] {finding.rule_id} {message}"]
     if finding.expected is not None:
         lines.append(
             f"期望值 {money(finding.expected)}；实际值 {money(finding.actual)}；差额 {money(finding.difference)}；允许尾差 {money(finding.tolerance)}"
@@ -137,7 +183,7 @@ def _head(report: WorkbookReport, findings: list[Finding]) -> list[list[object]]
     errors = [f for f in findings if f.severity == ERROR]
     warnings = [f for f in findings if f.severity == WARNING]
     head: list[list[object]] = [
-        [f"xlplugin 审核结果：{report.unit or report.path}（{report.year} 年度规则，执行 {report.rules_run} 条）"],
+        [f"{RESULT_TITLE}：{report.unit or report.path}（{report.year} 年度规则，执行 {report.rules_run} 条）"],
         [f"错误（强制，必须改正）{len(errors)} 个：{_per_table(errors)}"],
         [f"提示（须核实或说明）{len(warnings)} 个：{_per_table(warnings)}"],
     ]

@@ -20,11 +20,14 @@ from ..io.readers import MAX_CELLS, WorkbookReadError, too_large
 from ..marks import (
     COLUMNS,
     LINK_COLUMN,
-    RESULT_SHEET,
     RESULT_WIDTHS,
     UNDO_SHEET,
     MarkPlan,
+    is_result_title,
+    may_be_result_sheet,
     plan_marks,
+    restored_note,
+    result_sheet_name,
     sheet_reference,
     stored_fill_rgb,
 )
@@ -35,7 +38,6 @@ from ..tables.layout import SheetLayout
 from ..tables.recognize import recognize
 from ..text import a1, column_letter
 
-_OWN_SHEETS = {RESULT_SHEET, UNDO_SHEET}
 _UNKNOWN = "unknown"  # a fill the engine could not read: cleared to no fill
 
 
@@ -43,7 +45,7 @@ def read_sheets(book: Any) -> list[Sheet]:
     """The workbook's sheets as neutral grids (values from A1; no merge information)."""
     sheets = []
     for sheet in book.sheets:
-        if sheet.name in _OWN_SHEETS:
+        if sheet.name == UNDO_SHEET or _is_result_sheet(sheet):
             continue
         last = sheet.used_range.last_cell
         if last.row * last.column > MAX_CELLS:  # one stray value in XFD1048576: billions of cells to ask Excel for
@@ -81,22 +83,19 @@ def mark_book(book: Any, plan: MarkPlan) -> None:
             cell.add_note(mark.note)
         elif user_note is not None:  # desktop: the user's note stays readable under ours
             note.text = f"{mark.note}\n\n——原批注——\n{user_note}"
-    _write_result_sheet(book, plan)
+    result = _write_result_sheet(book, plan)
     undo = book.sheets.add(UNDO_SHEET, after=book.sheets[-1])
     width = max(len(r) for r in undo_rows)
     undo.range("A1").value = [r + [None] * (width - len(r)) for r in undo_rows]
     undo.visible = False
-    book.sheets[RESULT_SHEET].activate()
+    result.activate()
 
 
 def clear_book(book: Any) -> bool:
     """Remove xlplugin's marks from the open workbook; False when there were none."""
     names = [s.name for s in book.sheets]
     if UNDO_SHEET not in names:
-        if RESULT_SHEET in names and str(book.sheets[RESULT_SHEET].range("A1").value or "").startswith("xlplugin 审核结果"):
-            book.sheets[RESULT_SHEET].delete()
-            return True
-        return False
+        return _remove_result_sheets(book)
     undo = book.sheets[UNDO_SHEET]
     rows = undo.used_range.options(ndim=2).value
     active = 0
@@ -110,13 +109,13 @@ def clear_book(book: Any) -> bool:
                 cell.color = _fill_colour(row[3])
                 if row[6] == "kept" or cell.note is None:
                     continue
-                if row[4] is not None:
-                    cell.note.text = row[4]
+                text = restored_note(row[4], _read_note(cell.note))  # what the user wrote since stays (desktop)
+                if text is not None:
+                    cell.note.text = text
                 else:
                     cell.note.delete()
     undo.delete()
-    if RESULT_SHEET in [s.name for s in book.sheets]:
-        book.sheets[RESULT_SHEET].delete()
+    _remove_result_sheets(book)
     remaining = book.sheets
     remaining[min(active, len(remaining) - 1)].activate()
     return True
@@ -159,8 +158,20 @@ def _render(sheet: Any, layout: SheetLayout) -> None:
         sheet.range(f"{column_letter(col)}1").column_width = width
 
 
-def _write_result_sheet(book: Any, plan: MarkPlan) -> None:
-    sheet = book.sheets.add(RESULT_SHEET, before=book.sheets[0])
+def _is_result_sheet(sheet: Any) -> bool:
+    return may_be_result_sheet(sheet.name) and is_result_title(sheet.range("A1").value)
+
+
+def _remove_result_sheets(book: Any) -> bool:
+    """Delete our 审核结果 sheet (or 审核结果1 …, beside a user's 审核结果); False when there is none."""
+    ours = [sheet for sheet in book.sheets if _is_result_sheet(sheet)]
+    for sheet in ours:
+        sheet.delete()
+    return bool(ours)
+
+
+def _write_result_sheet(book: Any, plan: MarkPlan) -> Any:
+    sheet = book.sheets.add(result_sheet_name([s.name for s in book.sheets]), before=book.sheets[0])
     rows = [list(line) + [None] * (len(COLUMNS) - len(line)) for line in plan.head]
     rows += [row.values for row in plan.rows]
     sheet.range("A1").value = rows
@@ -175,6 +186,7 @@ def _write_result_sheet(book: Any, plan: MarkPlan) -> None:
         sheet.range(f"{column_letter(col)}1").column_width = width
     sheet.freeze_panes.freeze_at(f"1:{first + 1}")
     _autofilter(sheet, f"A{first + 1}:{column_letter(len(COLUMNS) - 1)}{first + len(plan.rows)}")
+    return sheet
 
 
 def _autofilter(sheet: Any, address: str) -> None:

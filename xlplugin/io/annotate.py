@@ -18,7 +18,6 @@ lost silently.
 from __future__ import annotations
 
 import re
-import shutil
 import zipfile
 from copy import copy
 from pathlib import Path
@@ -35,14 +34,16 @@ from ..marks import (
     LINK_COLUMN,
     MESSAGE_COLUMN,
     NOTE_AUTHOR,
-    RESULT_SHEET,
     RESULT_WIDTHS,
     UNDO_SHEET,
     USER_NOTE_HEADER,
     MarkPlan,
+    is_result_title,
+    may_be_result_sheet,
+    restored_note,
+    result_sheet_name,
     sheet_reference,
     undo_runs,
-    user_note,
 )
 from ..text import column_letter, covered_cells
 from .patch import Unsupported, annotate_package, clear_package, stored_fill
@@ -89,8 +90,31 @@ def at_risk(path: Path) -> list[str]:
     return found
 
 
+def check_suffix(source: Path, target: Path) -> None:
+    """Refuse a target whose .xlsx/.xlsm name does not say what the workbook is: Excel will not open
+    a macro-enabled workbook named .xlsx, nor a plain one named .xlsm (any other name, such as the
+    .xls of an .xlsx sent under that name, Excel opens after a warning).  A target named as its
+    source is what the user had, and is written."""
+    suffix = target.suffix.lower()
+    if suffix not in (".xlsx", ".xlsm") or suffix == source.suffix.lower():
+        return
+    try:
+        with zipfile.ZipFile(source) as package:
+            macros = _MACRO_WORKBOOK in package.read("[Content_Types].xml")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return  # the writers say what is wrong with the package
+    wanted = ".xlsm" if macros else ".xlsx"
+    if suffix != wanted:
+        kind = "启用宏的工作簿" if macros else "不含宏的工作簿"
+        raise AnnotateRefused(f"{target}: {source.name} 是{kind}，输出文件名应以 {wanted} 结尾，否则 Excel 打不开（use {wanted}）")
+
+
+_MACRO_WORKBOOK = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+
+
 def annotate_file(source: Path, target: Path, plan: MarkPlan, accept_loss: bool = False) -> Path:
     """Write `source` with the marks of `plan` to `target` (which may be `source` itself)."""
+    check_suffix(source, target)
     try:
         return annotate_package(source, target, plan)
     except Unsupported:
@@ -141,15 +165,16 @@ def annotate_with_openpyxl(source: Path, target: Path, plan: MarkPlan, accept_lo
     for (sheet_name, fill), cells in plain.items():
         for run in undo_runs(cells):
             undo.append(["cells", sheet_name, " ".join(run), fill])
-    _write_result_sheet(book, plan)
+    result = _write_result_sheet(book, plan)
     book.active = 0
     for sheet in book.worksheets:  # 审核结果 is the one selected sheet, as patch.py writes it
-        sheet.sheet_view.tabSelected = sheet.title == RESULT_SHEET
+        sheet.sheet_view.tabSelected = sheet is result
     return _save(book, target)
 
 
 def clear_file(source: Path, target: Path, accept_loss: bool = False) -> Path:
     """Write `source` without xlplugin's marks to `target`."""
+    check_suffix(source, target)
     try:
         return clear_package(source, target)
     except Unsupported:
@@ -166,8 +191,7 @@ def clear_with_openpyxl(source: Path, target: Path, accept_loss: bool = False) -
 def remove_marks(book: Workbook) -> None:
     """Restore what the marks replaced and remove the 审核结果 and undo sheets."""
     if UNDO_SHEET not in book.sheetnames:
-        if RESULT_SHEET in book.sheetnames and str(book[RESULT_SHEET]["A1"].value or "").startswith("xlplugin 审核结果"):
-            del book[RESULT_SHEET]
+        _remove_result_sheets(book)
         return
     undo = book[UNDO_SHEET]
     active = None
@@ -183,33 +207,20 @@ def remove_marks(book: Workbook) -> None:
                 cell.fill = fill
                 if row[6] == "kept":
                     continue
-                text = user_note(cell.comment.text) if cell.comment else ""
-                cell.comment = Comment(row[4], row[5]) if row[4] is not None else None
-                if row[4] is None and text:  # a note the user wrote after the marks: keep it
-                    cell.comment = Comment(text, "")
+                text = restored_note(row[4], cell.comment.text if cell.comment else None)  # what the user wrote since stays
+                cell.comment = None if text is None else Comment(text, (row[5] or "") if row[4] is not None else "")
     del book[UNDO_SHEET]
-    if RESULT_SHEET in book.sheetnames:
-        del book[RESULT_SHEET]
+    _remove_result_sheets(book)
     if active is not None and book.sheetnames:
         book.active = min(active, len(book.sheetnames) - 1)
         for sheet in book.worksheets:  # the active sheet is the selected one, as patch.py restores it
             sheet.sheet_view.tabSelected = sheet is book.active
 
 
-def backup_path(path: Path) -> Path:
-    """原文件.bak.xlsx beside the original (numbered if taken)."""
-    candidate = path.with_name(f"{path.stem}.bak{path.suffix}")
-    number = 1
-    while candidate.exists():
-        number += 1
-        candidate = path.with_name(f"{path.stem}.bak{number}{path.suffix}")
-    return candidate
-
-
-def keep_backup(path: Path) -> Path:
-    backup = backup_path(path)
-    shutil.copy2(path, backup)
-    return backup
+def _remove_result_sheets(book: Workbook) -> None:
+    """Our 审核结果 sheet (or 审核结果1 …, beside a user's 审核结果); a user's sheet of that name stays."""
+    for name in [n for n in book.sheetnames if may_be_result_sheet(n) and is_result_title(book[n]["A1"].value)]:
+        del book[name]
 
 
 def _load(path: Path, accept_loss: bool) -> Workbook:
@@ -259,8 +270,8 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 LINK_FONT = Font(color="0563C1", underline="single")
 
 
-def _write_result_sheet(book: Workbook, plan: MarkPlan) -> None:
-    sheet = book.create_sheet(RESULT_SHEET, 0)
+def _write_result_sheet(book: Workbook, plan: MarkPlan):
+    sheet = book.create_sheet(result_sheet_name(book.sheetnames), 0)
     for line in plan.head:
         sheet.append(line)
     sheet["A1"].font = Font(bold=True, size=14)
@@ -297,3 +308,4 @@ def _write_result_sheet(book: Workbook, plan: MarkPlan) -> None:
     sheet.freeze_panes = f"A{first + 1}"
     for c, width in enumerate(RESULT_WIDTHS):
         sheet.column_dimensions[column_letter(c)].width = width
+    return sheet

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,3 +39,28 @@ def file_mode(path: Path) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def backup_path(path: Path) -> Path:
+    """原文件.bak.xlsx beside the original (numbered if taken: .bak2, .bak3 …)."""
+    candidate = path.with_name(f"{path.stem}.bak{path.suffix}")
+    number = 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}.bak{number}{path.suffix}")
+    return candidate
+
+
+def keep_backup(path: Path) -> Path:
+    backup = backup_path(path)
+    shutil.copy2(path, backup)
+    return backup
+
+
+def is_backup(path: Path) -> bool:
+    """A backup that --in-place left (backup_path) beside its original, which is still there."""
+    found = _BACKUP.fullmatch(path.name)
+    return found is not None and path.with_name(found.group(1) + found.group(2)).is_file()
+
+
+_BACKUP = re.compile(r"(.+)\.bak\d*(\.[^.]+)")

@@ -42,16 +42,18 @@ from ..marks import (
     LINK_COLUMN,
     MESSAGE_COLUMN,
     NOTE_AUTHOR,
-    RESULT_SHEET,
     RESULT_WIDTHS,
     UNDO_SHEET,
     UNDO_TEXT_LIMIT,
     USER_NOTE_HEADER,
     MarkPlan,
+    is_result_title,
+    may_be_result_sheet,
+    restored_note,
+    result_sheet_name,
     sheet_reference,
     stored_fill_rgb,
     undo_runs,
-    user_note,
 )
 from ..text import column_index, column_letter, covered_cells
 from .files import atomic_target
@@ -91,9 +93,8 @@ def annotate_package(source: Path, target: Path, plan: MarkPlan) -> Path:
     with zipfile.ZipFile(source) as package, _unsupported_on_odd_input(source):
         book = _Book(package)
         book.clear()
-        ours = {RESULT_SHEET.casefold(), UNDO_SHEET.casefold()}  # Excel compares sheet names ignoring case
-        if any(name.casefold() in ours for name in book.sheet_parts):
-            raise Unsupported("a sheet of the user's has our name")
+        if any(name.casefold() == UNDO_SHEET.casefold() for name in book.sheet_parts):  # Excel compares sheet names ignoring case
+            raise Unsupported("a sheet of the user's has the undo sheet's name")
         book.mark(plan)
         with atomic_target(target) as temporary:
             book.write(temporary)
@@ -711,8 +712,7 @@ class _Book:
     def clear(self) -> None:
         """Restore what the marks replaced (the undo sheet's rows) and remove the 审核结果 and undo sheets."""
         if UNDO_SHEET not in self.sheet_parts:
-            if self.ours(RESULT_SHEET):
-                self._remove_sheet(RESULT_SHEET)
+            self._remove_result_sheets()
             return
         active = None
         for values in self._values(UNDO_SHEET):
@@ -730,20 +730,20 @@ class _Book:
                     if row[6] == "kept":  # the xlwings writer left the user's note alone
                         continue
                     current = sheet.comment_text(address)
-                    later = user_note(current[0]) if current else ""  # a note the user wrote after the marks: keep it
-                    if row[4] is not None:
-                        sheet.set_comment(address, str(row[4]), str(row[5] or ""), rich=row[7], box=row[8])
-                    elif later:
-                        sheet.set_comment(address, later, "")
-                    else:
+                    original = None if row[4] is None else str(row[4])
+                    text = restored_note(original, current[0] if current else None)  # what the user wrote since stays
+                    if text is None:
                         sheet.remove_comment(address)
+                    elif text == original:
+                        sheet.set_comment(address, original, str(row[5] or ""), rich=row[7], box=row[8])
+                    else:
+                        sheet.set_comment(address, text, str(row[5] or "") if original is not None else "")
             elif kind == "created" and row[1] in self.sheet_parts:
                 sheet = self.sheet(row[1])
                 for address in str(row[2]).split() if sheet is not None else []:
                     sheet.drop_if_empty(address)
         self._remove_sheet(UNDO_SHEET)
-        if RESULT_SHEET in self.sheet_parts:
-            self._remove_sheet(RESULT_SHEET)
+        self._remove_result_sheets()
         if active is not None and len(self.sheet_list):
             active = min(active, len(self.sheet_list) - 1)
             for view in self.workbook.iterfind(f"{_M}bookViews/{_M}workbookView"):
@@ -753,10 +753,15 @@ class _Book:
             if view is not None:
                 view.set("tabSelected", "1")
 
+    def _remove_result_sheets(self) -> None:
+        """Our 审核结果 sheet (or 审核结果1 …, beside a user's 审核结果); a user's sheet of that name stays."""
+        for name in [n for n in self.sheet_parts if may_be_result_sheet(n) and self.ours(n)]:
+            self._remove_sheet(name)
+
     def ours(self, name: str) -> bool:
-        """Whether the sheet called 审核结果 is one xlplugin wrote (its first line says so)."""
+        """Whether the sheet `name` is a result sheet xlplugin wrote (its first line says so)."""
         rows = self._values(name) if name in self.sheet_parts else []
-        return bool(rows and rows[0] and str(rows[0][0] or "").startswith("xlplugin 审核结果"))
+        return bool(rows and rows[0] and is_result_title(rows[0][0]))
 
     def _values(self, name: str) -> list[tuple[object, ...]]:
         """The values of a sheet's rows (short sheets: the undo sheet, the first line of 审核结果)."""
@@ -843,7 +848,8 @@ class _Book:
             self.override(part, _WORKSHEET_TYPE)
         ids = [int(s.get("sheetId", "0")) for s in self.sheet_list]
         number = max(ids, default=0) + 1
-        first = etree.Element(f"{_M}sheet", name=RESULT_SHEET, sheetId=str(number))
+        result_name = result_sheet_name([e.get("name", "") for e in self.sheet_list])
+        first = etree.Element(f"{_M}sheet", name=result_name, sheetId=str(number))
         first.set(f"{_R}id", self.rels.add("worksheet", result_part))
         self.sheet_list.insert(0, first)
         hidden = etree.SubElement(self.sheet_list, f"{_M}sheet", name=UNDO_SHEET, sheetId=str(number + 1), state="veryHidden")
@@ -858,7 +864,7 @@ class _Book:
         header = plan.header_row + 1
         last = header + len(plan.rows) - 1
         database = etree.SubElement(names, f"{_M}definedName", name="_xlnm._FilterDatabase", localSheetId="0", hidden="1")
-        database.text = f"'{RESULT_SHEET}'!$A${header}:${column_letter(len(COLUMNS) - 1)}${last}"
+        database.text = sheet_reference(result_name, f"$A${header}:${column_letter(len(COLUMNS) - 1)}${last}")
         views = self.workbook.find(f"{_M}bookViews")
         if views is None:
             views = etree.Element(f"{_M}bookViews")
