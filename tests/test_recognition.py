@@ -225,3 +225,28 @@ def test_recognition_does_not_depend_on_the_workbooks_seen_before(tmp_path):
     together = [_recognised(recognize(read_workbook(path, reader), spec)) for path, reader in inputs]
     assert any(table.header_row_cache for table in spec.tables)
     assert together == alone
+
+
+def test_a_table_without_its_own_unit_line_takes_the_unit_the_others_state(tmp_path):
+    """A workbook in 元 that says 金额单位：元 above its first table only: every table is in 元 (in
+    万元, the tolerance of each whole-元 rounding would be 100 times too narrow); and 元江县 is a
+    unit's name, not an amount unit."""
+    import layouts
+
+    path = tmp_path / "元.xlsx"
+    layouts.build("yuan", path)
+    book = openpyxl.load_workbook(path)
+    for ws in book.worksheets[1:]:
+        for row in ws.iter_rows(max_row=4):
+            for cell in row:
+                if cell.value == "金额单位：元":
+                    cell.value = None
+    book.worksheets[0]["A3"] = "编制单位：元江哈尼族彝族傣族自治县财政局"
+    book.save(path)
+    inspection = inspect_workbook(path)
+    assert {name: (t.unit, t.unit_stated) for name, t in inspection.tables.items()} == {name: ("元", name == NAMES[0]) for name in NAMES}
+    assert inspection.tables[NAMES[0]].unit_name == "元江哈尼族彝族傣族自治县财政局"
+    for ws in book.worksheets[:1]:
+        ws["F3"] = "金额单位：万元"  # the stated units disagree: the others stay in 万元, the norm
+    book.save(path)
+    assert {t.unit for t in inspect_workbook(path).tables.values()} == {"万元"}

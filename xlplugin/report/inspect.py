@@ -23,7 +23,7 @@ def inspection_text(result: Inspection) -> str:
             lines.append(f"[{number}] {name}：未找到 — {result.missing[name]}")
             lines.append("")
             continue
-        unit = table.unit if table.unit_stated else f"{table.unit}（表内未注明，按万元）"
+        unit = table.unit if table.unit_stated else f"{table.unit}（表内未注明，按{'万元' if table.unit == '万元' else '其他表注明的单位'}）"
         lines.append(f"[{number}] {name}：工作表「{table.sheet}」{table.range}，金额单位 {unit}")
         details = [f"标题 {table.title_cell}「{table.title}」", f"表头行 {'、'.join(map(str, table.header_rows))}"]
         if table.unit_name:

@@ -276,6 +276,9 @@ def check_zero_together(rule: Rule, facts: Facts) -> list[Finding] | None:
     return [make_finding(rule, _table_of(facts, rule.params["total"]), total.sheet, total.cell, None, [total, *items], message_detail=detail)]
 
 
+_SENTENCE_END = re.compile("[。！？!?]")  # not a line break: a heading line names the subject of the lines below it
+
+
 def check_empty_note(rule: Rule, facts: Facts) -> list[Finding] | None:
     """An all-blank fund / SOE / 三公 table must carry a note (under it or in the 说明)."""
     findings: list[Finding] = []
@@ -290,8 +293,10 @@ def check_empty_note(rule: Rule, facts: Facts) -> list[Finding] | None:
         values = [v for b in table.blocks.values() for row in b.rows for v in row.values]
         if any(v == v and abs(v) > 0 for v in values):  # v == v: not NaN
             continue
-        notes = list(table.notes) + [text for text in facts.inspection.texts if keywords[table_id] in text]
-        if any(note.search(text) for text in notes):
+        # elsewhere (the 说明), the sentence that names the table's subject must say so: one long
+        # 说明 cell names 政府性基金 in one sentence and says 无因公出国 in another
+        sentences = [part for text in facts.inspection.texts for part in _SENTENCE_END.split(text) if keywords[table_id] in part]
+        if any(note.search(text) for text in [*table.notes, *sentences]):
             continue
         findings.append(make_finding(rule, table.name, table.sheet, table.title_cell))
     return findings if ran else None

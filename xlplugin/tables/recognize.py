@@ -64,12 +64,24 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
         else:
             tables[table_spec.name] = None
             missing[table_spec.name] = "；".join(failures.get(table_spec.name, [])) or "没有找到这张表的标题（title not found）"
+    _inherit_unit(tables)
     reported = {(p.sheet, p.cell) for t in tables.values() if t for p in t.problems}
     for sheet in sheets:  # formulas outside the tables still deserve a word
         for r, c in sorted(sheet.uncached_formulas):
             if (sheet.name, a1(r, c)) not in reported:
                 problems.append(Problem("公式没有缓存值（formula without cached value）；请在 Excel 中重新计算并保存", a1(r, c), sheet.name, "formula"))
     return Inspection(path, reader, tables, missing, [s.name for s in sheets], problems, notes)
+
+
+def _inherit_unit(tables: dict[str, RecognizedTable | None]) -> None:
+    """A table that states no 金额单位 is in the unit the workbook's other tables state, when they
+    agree (a workbook in 元 may say so above its first table only); otherwise in 万元, the norm."""
+    stated = {t.unit for t in tables.values() if t is not None and t.unit_stated}
+    if len(stated) == 1:
+        unit = stated.pop()
+        for table in tables.values():
+            if table is not None and not table.unit_stated:
+                table.unit = unit
 
 
 def _text_cells(sheet: Sheet, may_note: Memo, notes: list[str]) -> list[tuple[int, int, str]]:
@@ -269,7 +281,7 @@ class _TableReader:
             if unit:
                 self.unit, self.unit_stated = unit.group(1), True
             name = self.lines.unit_name.search(value)
-            if name and not name.group(1).startswith(("万元", "元")):
+            if name and name.group(1) not in _AMOUNT_UNITS:  # 部门：元 is no unit's name; 元江县 is
                 self.unit_name = name.group(1)
 
     def _find_header(self) -> tuple[list[int], int]:
@@ -555,6 +567,7 @@ class _TableReader:
         return f"{a1(self.hit.row, min(cols))}:{a1(last_row, max(cols))}"
 
 
+_AMOUNT_UNITS = ("万元", "千元", "元")
 _FLOAT = {float}
 _NAN_FOR_BLANK = {None: math.nan}  # .get(v, v): a blank cell reads as NaN, a number as itself
 
