@@ -76,18 +76,23 @@ CHROMIUM = shutil.which("chromium")  # Debian's, installed by .ci/run
 @pytest.fixture(scope="session")
 def server():
     """A real uvicorn serving xlplugin on a free loopback port."""
+    from xlplugin.server.app import create_app
+
+    yield from serving(create_app())
+
+
+def serving(app):
+    """A real uvicorn serving `app` on a free loopback port, for a fixture: yields its address."""
     import socket
     import threading
     import time
 
     import uvicorn
 
-    from xlplugin.server.app import create_app
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    instance = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -275,8 +275,11 @@ def serve(host: str, port: int, token: str, max_upload_mb: int, office_js: str |
         from .server.app import Limits, create_app
 
     limits = Limits(upload_bytes=max_upload_mb * 1024 * 1024)
+    try:
+        app = create_app(token, limits, Path(office_js) if office_js else None)
+    except ValueError as error:  # a token an HTTP header cannot carry
+        _fail(str(error))
     click.echo(f"xlplugin 服务：http://{host}:{port}/（{'需要令牌' if token else '未设置令牌'}）", err=True)
-    app = create_app(token, limits, Path(office_js) if office_js else None)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -36,31 +36,55 @@ th{background:#f2f2f2} tr.error td.sev{background:#FFC7CE} tr.warning td.sev{bac
   var $ = function (id) { return document.getElementById(id); };
   var labels = {error: "错误（强制）", warning: "提示", info: "信息"};
   $("token").value = localStorage.getItem("xlplugin-token") || "";
-  function headers() { var t = $("token").value; localStorage.setItem("xlplugin-token", t); return t ? {"X-Token": t} : {}; }
+  function headers() {
+    var t = $("token").value;
+    if (/[^!-~]/.test(t)) throw new Error("访问令牌只能由英文字母、数字和英文标点组成，请检查（non-ASCII token）");
+    localStorage.setItem("xlplugin-token", t);
+    return t ? {"X-Token": t} : {};
+  }
   function form() { var f = new FormData(); f.append("file", $("file").files[0]); return f; }
   function failed(response) {
     return response.json().then(function (body) { throw new Error(body.detail || response.statusText); },
                                 function () { throw new Error(response.statusText); });
   }
   function money(v) { return v === null || v === undefined ? "" : v.toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 3}); }
-  function download(path, name) {
+  // The server names each download (the suffix of an annotated copy follows its content: .xlsx or .xlsm).
+  function savedName(response) {
+    var named = /filename\\*=UTF-8''([^;]+)/i.exec(response.headers.get("Content-Disposition") || "");
+    return named ? decodeURIComponent(named[1]) : "下载";
+  }
+  // Fetched with the token (a plain link cannot send it), then saved from memory.
+  function download(path, withFile) {
     $("status").textContent = "正在生成……";
-    fetch(path, {method: "POST", body: form(), headers: headers()}).then(function (r) {
+    Promise.resolve().then(function () {
+      var request = withFile ? {method: "POST", body: form(), headers: headers()} : {headers: headers()};
+      return fetch(path, request);
+    }).then(function (r) {
       if (!r.ok) return failed(r);
       return r.blob().then(function (blob) {
-        var a = document.createElement("a"); a.href = URL.createObjectURL(blob); a.download = name;
+        var name = savedName(r), a = document.createElement("a");
+        a.href = URL.createObjectURL(blob); a.download = name;
         document.body.appendChild(a); a.click(); a.remove(); $("status").textContent = "已下载：" + name;
       });
     }).catch(function (e) { $("status").textContent = "出错：" + e.message; });
   }
+  function forget() {  // another file chosen (or none): the findings on screen were of the last one
+    document.querySelector("#findings tbody").innerHTML = "";
+    $("findings").hidden = true;
+    $("status").textContent = "";
+    ["annotated", "html", "json"].forEach(function (id) { $(id).disabled = true; });
+  }
+  $("file").addEventListener("change", forget);
   $("check").addEventListener("click", function () {
     if (!$("file").files.length) { $("status").textContent = "请先选择工作簿。"; return; }
+    forget();
     $("status").textContent = "正在校验……";
-    fetch("api/validate", {method: "POST", body: form(), headers: headers()}).then(function (r) {
+    Promise.resolve().then(function () {
+      return fetch("api/validate", {method: "POST", body: form(), headers: headers()});
+    }).then(function (r) {
       if (!r.ok) return failed(r);
       return r.json().then(function (report) {
         var s = report.summary, body = document.querySelector("#findings tbody");
-        body.innerHTML = "";
         report.findings.forEach(function (f, i) {
           var tr = document.createElement("tr"); tr.className = f.severity;
           [i + 1, labels[f.severity], f.rule_id, f.table, f.cell ? f.sheet + "!" + f.cell : "", f.message,
@@ -74,10 +98,10 @@ th{background:#f2f2f2} tr.error td.sev{background:#FFC7CE} tr.warning td.sev{bac
       });
     }).catch(function (e) { $("status").textContent = "出错：" + e.message; });
   });
-  var stem = function () { return $("file").files[0].name.replace(/\\.[^.]+$/, ""); };
-  $("annotated").addEventListener("click", function () { download("api/annotate", stem() + "_审核标注.xlsx"); });
-  $("html").addEventListener("click", function () { download("api/report?format=html", stem() + "_审核报告.html"); });
-  $("json").addEventListener("click", function () { download("api/report?format=json", stem() + "_审核报告.json"); });
+  $("annotated").addEventListener("click", function () { download("api/annotate", true); });
+  $("html").addEventListener("click", function () { download("api/report?format=html", true); });
+  $("json").addEventListener("click", function () { download("api/report?format=json", true); });
+  $("template").addEventListener("click", function (event) { event.preventDefault(); download("template.xlsx", false); });
 })();
 </script>
 </body></html>
