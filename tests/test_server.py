@@ -375,7 +375,8 @@ def _asgi(app, path: str, headers: dict[str, str], body: list[bytes]) -> tuple[i
         "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
         "headers": [(k.encode(), v.encode()) for k, v in headers.items()], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
     }  # fmt: skip
-    asyncio.run(app(scope, receive, send))
+    with ThreadPoolExecutor(1) as thread:  # a thread of its own: a browser test may have left an event loop running in this one
+        thread.submit(asyncio.run, app(scope, receive, send)).result()
     return answer["status"], json.loads(answer["body"])["detail"], len(asked)
 
 
