@@ -16,7 +16,9 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from test_template import workbook_content
 
-from xlplugin.marks import FILLS, RELATED_FILLS, RESULT_SHEET, UNDO_SHEET
+from xlplugin.io.annotate import annotate_with_openpyxl, clear_with_openpyxl
+from xlplugin.io.patch import annotate_package, clear_package
+from xlplugin.marks import FILLS, RELATED_FILLS, RESULT_SHEET, UNDO_SHEET, plan_marks
 from xlplugin.workbook import validate_workbook
 
 T1, T5 = "收入支出决算总表", "一般公共预算财政拨款支出决算表"
@@ -34,6 +36,16 @@ def _broken(path: Path) -> Path:
     book[T5]["C10"].fill = PatternFill("solid", fgColor="DDEBF7")
     book.save(path)
     return path
+
+
+def _writer(name: str, accept_loss: bool = False):
+    """(annotate, clear) of one writer: the package writer (patch.py) or the openpyxl one."""
+    if name == "package":
+        return annotate_package, clear_package
+    return (
+        lambda source, target, plan: annotate_with_openpyxl(source, target, plan, accept_loss),
+        lambda source, target: clear_with_openpyxl(source, target, accept_loss),
+    )
 
 
 def _marked(path: Path, out: Path, *extra: str):
@@ -110,11 +122,7 @@ def test_annotate_then_clear_gives_back_the_original(tmp_path):
 def test_what_the_user_writes_into_our_note_outlives_marking_again_and_clearing(writer, tmp_path):
     """A unit's reply typed under a finding (the reviewer sent the annotated copy back): marking the
     copy again keeps it under ours, and clearing leaves it as the note, after the original one."""
-    from xlplugin.io.annotate import annotate_with_openpyxl, clear_with_openpyxl
-    from xlplugin.io.patch import annotate_package, clear_package
-    from xlplugin.marks import plan_marks
-
-    annotate, clear = (annotate_package, clear_package) if writer == "package" else (annotate_with_openpyxl, clear_with_openpyxl)
+    annotate, clear = _writer(writer)
     source = _broken(tmp_path / "单位.xlsx")
     plan = plan_marks(validate_workbook(source))
     marked, again, cleared = tmp_path / "标注.xlsx", tmp_path / "再标注.xlsx", tmp_path / "清除.xlsx"
@@ -298,15 +306,7 @@ def test_content_openpyxl_would_drop_is_not_lost_silently(tmp_path):
 def test_a_sheet_of_the_users_called_like_our_result_sheet_is_never_removed(writer, tmp_path):
     """A reviewer's own 审核结果 sheet: ours is 审核结果1 beside it, and marking again or clearing
     removes ours only (both writers; the package writer keeps the chart)."""
-    from xlplugin.io.annotate import annotate_with_openpyxl, clear_with_openpyxl
-    from xlplugin.io.patch import annotate_package, clear_package
-    from xlplugin.marks import plan_marks
-
-    if writer == "package":
-        annotate, clear = annotate_package, clear_package
-    else:  # openpyxl drops the chart: accepted here
-        annotate = lambda source, target, plan: annotate_with_openpyxl(source, target, plan, accept_loss=True)  # noqa: E731
-        clear = lambda source, target: clear_with_openpyxl(source, target, accept_loss=True)  # noqa: E731
+    annotate, clear = _writer(writer, accept_loss=True)  # openpyxl drops the chart: accepted here
     source = _with_chart(tmp_path / "单位.xlsx")
     book = openpyxl.load_workbook(source)
     book[T5]["D10"] = 494.92

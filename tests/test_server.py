@@ -459,7 +459,7 @@ def macro_enabled(source: Path, target: Path) -> Path:
                 data = data.replace(
                     b'<Default Extension="xml"', b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Default Extension="xml"'
                 )
-                data = data.replace(b"officedocument.spreadsheetml.sheet.main+xml", b"ms-excel.sheet.macroEnabled.main+xml")
+                data = data.replace(b"openxmlformats-officedocument.spreadsheetml.sheet.main+xml", b"ms-excel.sheet.macroEnabled.main+xml")
             elif item.filename == "xl/_rels/workbook.xml.rels":
                 data = data.replace(
                     b"</Relationships>",

@@ -474,19 +474,18 @@ def _below(path: str, root: str) -> Path:
 
 def _annotate(report: WorkbookReport, source: Path, target: Path, options: Options) -> tuple[str, str]:
     from .io.annotate import AnnotateRefused, annotate_file
-    from .io.files import keep_backup
+    from .io.files import backed_up
     from .marks import plan_marks
 
     if target.resolve() == source.resolve() and not options.in_place:
         return "", f"{target}: 标注副本不能覆盖原文件；如需直接标注原文件请加 --in-place（would overwrite the original）"
-    backup = None
     try:
-        backup = keep_backup(source) if options.in_place else None
-        annotate_file(source, target, plan_marks(report), accept_loss=options.allow_loss)
-    except (AnnotateRefused, OSError) as error:
-        if backup is not None:  # the workbook is as it was: no backup of it either
-            backup.unlink(missing_ok=True)
-        return "", f"{target}: 无法写入（cannot write）：{os_problem(error)}" if isinstance(error, OSError) else str(error)
+        with backed_up(source, options.in_place) as backup:
+            annotate_file(source, target, plan_marks(report), accept_loss=options.allow_loss)
+    except AnnotateRefused as error:
+        return "", str(error)
+    except OSError as error:
+        return "", f"{target}: 无法写入（cannot write）：{os_problem(error)}"
     return f"{target}" + (f"（原文件备份：{backup}）" if backup else ""), ""
 
 

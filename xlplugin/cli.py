@@ -217,7 +217,7 @@ def clear(workbook: str, output: str | None, in_place: bool, allow_loss: bool) -
     """清除 xlplugin 的标注：恢复单元格原来的底色和批注，删除“审核结果”页。"""
     with paused(freeze=True):  # a command's imports: see collector.py
         from .io.annotate import AnnotateRefused, clear_file
-        from .io.files import keep_backup
+        from .io.files import backed_up
         from .io.readers import WorkbookReadError, check_workbook_file
 
     source = Path(workbook)
@@ -226,15 +226,14 @@ def clear(workbook: str, output: str | None, in_place: bool, allow_loss: bool) -
     target = source if in_place else Path(output)
     if not in_place and target.resolve() == source.resolve():
         _fail(f"{target}: 输出文件不能是原文件；如需直接清除原文件请加 --in-place（would overwrite the original）")
-    backup = None
     try:
         check_workbook_file(source)
-        backup = keep_backup(source) if in_place else None
-        clear_file(source, target, accept_loss=allow_loss)
-    except (WorkbookReadError, AnnotateRefused, OSError) as error:
-        if backup is not None:  # nothing was written: no backup of it either
-            backup.unlink(missing_ok=True)
-        _fail(f"{target}: 无法写入（cannot write）：{os_problem(error)}" if isinstance(error, OSError) else str(error))
+        with backed_up(source, in_place) as backup:
+            clear_file(source, target, accept_loss=allow_loss)
+    except (WorkbookReadError, AnnotateRefused) as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"{target}: 无法写入（cannot write）：{os_problem(error)}")
     note = f"（原文件备份：{backup}）" if backup else ""
     click.echo(f"已清除标注：{target}{note}")
 

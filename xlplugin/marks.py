@@ -115,7 +115,8 @@ def user_note(text: str) -> str:
     return "\n".join(line for line in ours.splitlines() if line.strip() and not _OUR_LINE.match(line))
 
 
-_OUR_LINE = re.compile("|".join(re.escape(f"[{label}] ") for label in SEVERITY_LABEL.values()) + "|期望值 ")  # note_text's lines
+_AMOUNTS_LINE = "期望值 {expected}；实际值 {actual}；差额 {difference}；允许尾差 {tolerance}"  # a note's second line (note_text)
+_OUR_LINE = re.compile("|".join(re.escape(f"[{label}] ") for label in SEVERITY_LABEL.values()) + "|" + re.escape(_AMOUNTS_LINE.split("{")[0]))
 
 
 def restored_note(original: str | None, current: str | None) -> str | None:
@@ -148,7 +149,9 @@ def note_text(finding: Finding) -> str:
     lines = [f"[{SEVERITY_LABEL[finding.severity]}] {finding.rule_id} {message}"]
     if finding.expected is not None:
         lines.append(
-            f"期望值 {money(finding.expected)}；实际值 {money(finding.actual)}；差额 {money(finding.difference)}；允许尾差 {money(finding.tolerance)}"
+            _AMOUNTS_LINE.format(
+                expected=money(finding.expected), actual=money(finding.actual), difference=money(finding.difference), tolerance=money(finding.tolerance)
+            )
         )
     return "\n".join(lines)
 

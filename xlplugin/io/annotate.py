@@ -69,7 +69,12 @@ _SHEET_PART = re.compile(r"^xl/worksheets/sheet\d+\.xml$")
 
 
 class AnnotateRefused(Exception):
-    """The workbook has content the writer would lose; str() says what."""
+    """The workbook has content the writer would lose (`lost`, at_risk's labels; empty when the
+    refusal has another reason); str() says what."""
+
+    def __init__(self, message: str, lost: list[str] | None = None):
+        super().__init__(message)
+        self.lost = lost or []
 
 
 def at_risk(path: Path) -> list[str]:
@@ -100,13 +105,19 @@ def check_suffix(source: Path, target: Path) -> None:
         return
     try:
         with zipfile.ZipFile(source) as package:
-            macros = _MACRO_WORKBOOK in package.read("[Content_Types].xml")
-    except (KeyError, OSError, zipfile.BadZipFile):
+            macros = macro_enabled(package)
+    except (OSError, zipfile.BadZipFile):
         return  # the writers say what is wrong with the package
     wanted = ".xlsm" if macros else ".xlsx"
     if suffix != wanted:
         kind = "启用宏的工作簿" if macros else "不含宏的工作簿"
         raise AnnotateRefused(f"{target}: {source.name} 是{kind}，输出文件名应以 {wanted} 结尾，否则 Excel 打不开（use {wanted}）")
+
+
+def macro_enabled(package: zipfile.ZipFile) -> bool:
+    """Whether the package is a macro-enabled workbook (what an .xlsm must be, and an .xlsx must not)."""
+    types = package.read("[Content_Types].xml") if "[Content_Types].xml" in package.NameToInfo else b""
+    return _MACRO_WORKBOOK in types
 
 
 _MACRO_WORKBOOK = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -228,7 +239,8 @@ def _load(path: Path, accept_loss: bool) -> Workbook:
     if lost and not accept_loss:
         raise AnnotateRefused(
             f"{path}: 工作簿含有写入时会丢失的内容：{'、'.join(lost)}。为避免丢失，未生成文件；"
-            "可在 Excel 中用“决算校验”选项卡标注，或加 --allow-loss 接受丢失（not written: content would be lost）"
+            "可在 Excel 中用“决算校验”选项卡标注，或加 --allow-loss 接受丢失（not written: content would be lost）",
+            lost,
         )
     try:
         return openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True, keep_links=True)

@@ -51,10 +51,20 @@ def backup_path(path: Path) -> Path:
     return candidate
 
 
-def keep_backup(path: Path) -> Path:
-    backup = backup_path(path)
-    shutil.copy2(path, backup)
-    return backup
+@contextlib.contextmanager
+def backed_up(path: Path, wanted: bool = True) -> Iterator[Path | None]:
+    """A copy of `path` beside it (backup_path) while the block changes it in place; should the
+    block fail, the workbook is as it was and the copy goes (None when not `wanted`)."""
+    backup = None
+    if wanted:
+        backup = backup_path(path)
+        shutil.copy2(path, backup)
+    try:
+        yield backup
+    except BaseException:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+        raise
 
 
 def is_backup(path: Path) -> bool:

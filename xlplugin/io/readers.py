@@ -182,17 +182,24 @@ def _sheet_xml(package: zipfile.ZipFile) -> dict[str, bytes]:
     found first.  Writers put worksheets in xl/worksheets/; the workbook's relationships are
     parsed only when it lists more sheets than that folder holds (a chart sheet, or a writer of
     its own)."""
-    parts = [name for name in package.NameToInfo if _in_sheet_folder(name)]
-    if len(_SHEET_ENTRY.findall(package.read("xl/workbook.xml"))) > len(parts):
-        parts = list(dict.fromkeys([*parts, *(p for p in _sheet_parts(package).values() if p in package.NameToInfo)]))
     with_formulas = {}
-    for name in parts:
+    for name in sheet_part_names(package):
         xml = package.read(name)
         if _FAR.search(xml):
             _check_extent(name, xml)
         if b"<f" in xml or (b":f" in xml and _FORMULA.search(xml) is not None):
             with_formulas[name] = xml
     return with_formulas
+
+
+def sheet_part_names(package: zipfile.ZipFile) -> list[str]:
+    """The worksheet parts of the package: those in xl/worksheets/, and those the workbook's
+    relationships name elsewhere when it lists more sheets than that folder holds.  KeyError,
+    ParseError or DefusedXmlException for a package without a readable xl/workbook.xml."""
+    parts = [name for name in package.NameToInfo if _in_sheet_folder(name)]
+    if len(_SHEET_ENTRY.findall(package.read("xl/workbook.xml"))) > len(parts):
+        parts = list(dict.fromkeys([*parts, *(p for p in _sheet_parts(package).values() if p in package.NameToInfo)]))
+    return parts
 
 
 _FAR = re.compile(rb"""r=["'](?:[A-Z]{3}|[A-Z]{1,2}\d{5})""")  # a cell past column ZZ or row 9999
@@ -219,11 +226,17 @@ def too_large(sheet: str, rows: int, columns: int) -> str:
     )
 
 
-def _check_extent(part: str, xml: bytes) -> None:
-    """Raise _SheetTooLarge when the grid from A1 to the farthest cell with a value is too large."""
+def value_extent(xml: bytes) -> tuple[int, int]:
+    """(rows, columns) of a sheet's grid from A1 to its farthest cell with a value: what a reader builds."""
     rows = columns = 0
     for place in _cells(xml, lambda body: _VALUE.search(body) or _INLINE.search(body)):
         rows, columns = max(rows, place[0] + 1), max(columns, place[1] + 1)
+    return rows, columns
+
+
+def _check_extent(part: str, xml: bytes) -> None:
+    """Raise _SheetTooLarge when the grid from A1 to the farthest cell with a value is too large."""
+    rows, columns = value_extent(xml)
     if rows * columns > MAX_CELLS:
         raise _SheetTooLarge(part, rows, columns)
 

@@ -16,7 +16,6 @@ endpoint but the page, the add-in's manifest and static files, checked before th
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 import re
@@ -46,8 +45,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import __version__
 from ..excel import clear_book, insert_template, validate_book
 from ..excel.ribbon import HANDLERS, on_ribbon
-from ..io.annotate import AnnotateRefused, annotate_file, at_risk
-from ..io.readers import _INLINE, _VALUE, WorkbookReadError, _cells, _in_sheet_folder, _sheet_parts, read_workbook
+from ..io.annotate import AnnotateRefused, annotate_file, macro_enabled
+from ..io.readers import WorkbookReadError, read_workbook, sheet_part_names, value_extent
 from ..io.template import template_layouts, write_template
 from ..marks import plan_marks
 from ..report import render
@@ -158,12 +157,11 @@ def create_app(token: str = "", limits: Limits | None = None, office_js: Path | 
             try:
                 await run_in_threadpool(annotate_file, path, target, plan_marks(report))
             except AnnotateRefused as error:
-                lost = at_risk(path)
-                if not lost:  # a damaged part: the reader's words, with the user's name for the file
+                if not error.lost:  # a damaged part: the reader's words, with the user's name for the file
                     raise HTTPException(422, str(error).replace(str(path), file.filename or "工作簿")) from error
                 raise HTTPException(
                     422,
-                    f"工作簿含有写入时会丢失的内容：{'、'.join(lost)}。为避免丢失，未生成标注文件；"
+                    f"工作簿含有写入时会丢失的内容：{'、'.join(error.lost)}。为避免丢失，未生成标注文件；"
                     "请按上面的问题列表或 HTML 报告在原文件中修改，或在 Excel 中用“决算校验”选项卡标注（not written: content would be lost）",
                 ) from error
             content = target.read_bytes()
@@ -289,7 +287,7 @@ def _checked(path: Path, limits: Limits) -> Path:
                 except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:  # NotImplementedError: a compression method zipfile lacks
                     raise HTTPException(422, f"文件已损坏（corrupt workbook）：{info.filename}：{error}") from error
             cells = _grid_cells(package)
-            macros = "[Content_Types].xml" in package.NameToInfo and b"macroEnabled.main+xml" in package.read("[Content_Types].xml")
+            macros = macro_enabled(package)
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:
         raise HTTPException(422, f"文件已损坏（corrupt workbook）：{error}") from error
     if cells > limits.payload_cells:
@@ -319,16 +317,11 @@ def _check_part(package: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
 def _grid_cells(package: zipfile.ZipFile) -> int:
     """The cells the reader would build: each worksheet's grid from A1 to its farthest value, found
     by the reader's own scan of the sheet XML (xlplugin/io/readers.py), without building the grid."""
-    parts = {name for name in package.NameToInfo if _in_sheet_folder(name)}
-    with contextlib.suppress(KeyError, ElementTree.ParseError, DefusedXmlException):  # the reader says what is wrong
-        parts |= set(_sheet_parts(package).values()) & set(package.NameToInfo)
-    cells = 0
-    for part in parts:
-        rows = columns = 0
-        for row, column in _cells(package.read(part), lambda body: _VALUE.search(body) or _INLINE.search(body)):
-            rows, columns = max(rows, row + 1), max(columns, column + 1)
-        cells += rows * columns
-    return cells
+    try:
+        parts = sheet_part_names(package)
+    except (KeyError, ElementTree.ParseError, DefusedXmlException):
+        return 0  # the reader says what is wrong
+    return sum(rows * columns for rows, columns in (value_extent(package.read(part)) for part in parts))
 
 
 class _Gate:

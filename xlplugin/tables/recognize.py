@@ -281,7 +281,7 @@ class _TableReader:
             if unit:
                 self.unit, self.unit_stated = unit.group(1), True
             name = self.lines.unit_name.search(value)
-            if name and name.group(1) not in _AMOUNT_UNITS:  # 部门：元 is no unit's name; 元江县 is
+            if name:
                 self.unit_name = name.group(1)
 
     def _find_header(self) -> tuple[list[int], int]:
@@ -567,7 +567,6 @@ class _TableReader:
         return f"{a1(self.hit.row, min(cols))}:{a1(last_row, max(cols))}"
 
 
-_AMOUNT_UNITS = ("万元", "千元", "元")
 _FLOAT = {float}
 _NAN_FOR_BLANK = {None: math.nan}  # .get(v, v): a blank cell reads as NaN, a number as itself
 
