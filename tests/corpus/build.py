@@ -6,6 +6,8 @@
     [[edit]]  sheet = "…", cell = "D10", value = 500.0     # set a cell (text "=…" is a formula)
     [[edit]]  sheet = "…", clear = "A8:L8"                 # blank a range
     [[edit]]  delete_sheet = "…"
+    [[edit]]  sheet = "…", unmerge = "C5:E5"             # split a merged range (merge = "…" makes one)
+    [[edit]]  sheet = "…", cell = "A4", rows = [["预算数", …], […]]   # write rows from a cell on
 Sheet names may also be given as a table id ("T5"): the sheet of that table in the base.
 """
 
@@ -50,7 +52,16 @@ def build(case: Path, out: Path) -> Path:
             del book[sheets.get(edit["delete_sheet"], edit["delete_sheet"])]
             continue
         ws = book[sheets.get(edit["sheet"], edit["sheet"])]
-        if "clear" in edit:
+        if "unmerge" in edit:
+            ws.unmerge_cells(edit["unmerge"])
+        elif "merge" in edit:
+            ws.merge_cells(edit["merge"])
+        elif "rows" in edit:
+            top = ws[edit["cell"]]
+            for r, values in enumerate(edit["rows"]):
+                for c, value in enumerate(values):
+                    ws.cell(top.row + r, top.column + c, value if value != "" else None)
+        elif "clear" in edit:
             for row in ws[edit["clear"]]:
                 for cell in row:
                     cell.value = None

@@ -327,6 +327,30 @@ def check_code_scope(rule: Rule, facts: Facts) -> list[Finding] | None:
     return findings if ran else None
 
 
+def check_columns_present(rule: Rule, facts: Facts) -> list[Finding] | None:
+    """Columns a table must print once it prints any of a check's `when_any` columns (三公:
+    公务用车购置及运行费 split into 购置费 and 运行费).  The finding stands on the header cell of
+    the check's `at` column, or of the first of `when_any` that is printed."""
+    findings: list[Finding] = []
+    ran = False
+    for check in rule_checks(rule):
+        table = facts.by_id.get(check["table"])
+        if table is None:
+            continue
+        printed = {key: letter for block in table.blocks.values() for key, letter in block.columns.items()}
+        shown = [key for key in [*check.get("at", []), *check["when_any"]] if key in printed]
+        if not shown:
+            continue
+        ran = True
+        missing = [key for key in check["columns"] if key not in printed]
+        if missing:
+            cell = f"{printed[shown[0]]}{table.header_rows[-1]}"
+            names = "」「".join(key.rpartition(".")[2] for key in missing)
+            extra = {k: v for k, v in check.items() if k not in ("table", "when_any", "columns", "at")}
+            findings.append(make_finding(rule, table.name, table.sheet, cell, missing=names, **extra))
+    return findings if ran else None
+
+
 def check_missing_table(rule: Rule, facts: Facts) -> list[Finding] | None:
     findings = []
     for name, reason in facts.inspection.missing.items():
@@ -371,6 +395,7 @@ KINDS: dict[str, Callable[[Rule, Facts], list[Finding] | None]] = {
     "zero_together": check_zero_together,
     "empty_note": check_empty_note,
     "code_scope": check_code_scope,
+    "columns_present": check_columns_present,
     "missing_table": check_missing_table,
     "unplaced": check_unplaced,
 }

@@ -2,7 +2,7 @@
 
 What a single cell or row must satisfy on its own: amounts are numbers or blank (C-1),
 not negative (T1-6 in table 1, C-2 elsewhere), 科目编码 has 3/5/7 digits (H-6), sits
-under its parent row (H-6b), exists in the year's catalogue (H-6c) and carries the
+under its parent row (H-6b) with no level left out between them (H-6f), exists in the year's catalogue (H-6c) and carries the
 catalogue's name (H-6d for verified entries, H-6e for unverified ones).
 
 The cells of all tables of all workbooks being validated are stacked into one long
@@ -33,6 +33,7 @@ SCHEMA_KINDS = {
     "schema_nonnegative",
     "schema_code_format",
     "schema_code_parent",
+    "schema_code_level",
     "schema_code_known",
     "schema_code_name",
 }
@@ -77,7 +78,7 @@ def _named_entries(catalogs: tuple[tuple[str, Catalog], ...], confidences: froze
 
 def _code_frame(code_rows: list[_CodeRow], parents: list[str], catalogs: dict[str, Catalog], rules: tuple) -> pd.DataFrame:
     """The 科目 rows as the code schema reads them: the code, its catalogue entry ("kind|code"),
-    whether it sits under its parent row, and per name rule the printed "kind|code|label"
+    whether it sits under its parent row, whether no level is left out above it, and per name rule the printed "kind|code|label"
     ('' where that rule does not apply: no label, or an entry of another confidence)."""
     codes = [row.code for row in code_rows]
     entries = [f"{row.catalog}|{row.code}" for row in code_rows]
@@ -85,6 +86,7 @@ def _code_frame(code_rows: list[_CodeRow], parents: list[str], catalogs: dict[st
         "code": codes,
         "entry": entries,
         "under_parent": [code.startswith(parent) for code, parent in zip(codes, parents)],
+        "levels_listed": _levels_listed(code_rows, parents),
     }
     for rule_id, kind, confidences in rules:
         if kind == "schema_code_name":
@@ -108,12 +110,14 @@ def _cell_schema(rules: tuple[tuple[str, str, frozenset[str]], ...]) -> pa.DataF
 
 @functools.lru_cache(maxsize=32)  # one schema per set of catalogues and rules, not one per chunk
 def _code_schema(catalogs: tuple[tuple[str, Catalog], ...], rules: tuple[tuple[str, str, frozenset[str]], ...]) -> pa.DataFrameSchema:
-    columns: dict[str, list[pa.Check]] = {"code": [], "entry": [], "under_parent": []}
+    columns: dict[str, list[pa.Check]] = {"code": [], "entry": [], "under_parent": [], "levels_listed": []}
     for rule_id, kind, confidences in rules:
         if kind == "schema_code_format":
             columns["code"].append(pa.Check.str_matches(CODE_PATTERN, name=rule_id, error=rule_id))
         elif kind == "schema_code_parent":
             columns["under_parent"].append(pa.Check.equal_to(True, name=rule_id, error=rule_id))
+        elif kind == "schema_code_level":
+            columns["levels_listed"].append(pa.Check.equal_to(True, name=rule_id, error=rule_id))
         elif kind == "schema_code_known":
             known = {f"{catalog_kind}|{code}" for catalog_kind, c in catalogs for code in c.entries}
             columns["entry"].append(pa.Check.isin(known, name=rule_id, error=rule_id))
@@ -271,6 +275,23 @@ def _parents(code_rows: list[_CodeRow]) -> list[str]:
     return parents
 
 
+def _levels_listed(code_rows: list[_CodeRow], parents: list[str]) -> list[bool]:
+    """False for the first row under a 类 or 款 that its block leaves out: a 项 right under its
+    类 (the 款 row deleted), or a 款 with no 类 row above it.  Only the first such row of each
+    missing parent, so that one missing row is one finding; a row not under its parent at all
+    is H-6b's."""
+    listed, reported = [], set()
+    for row, parent in zip(code_rows, parents):
+        code = row.code
+        direct = code[:-2]
+        missing = len(code) in (5, 7) and code.isdigit() and code.startswith(parent) and len(parent) < len(direct)
+        if missing:
+            missing = (row.group, direct) not in reported
+            reported.add((row.group, direct))
+        listed.append(not missing)
+    return listed
+
+
 _CATALOG_NAMES = {FUNCTIONAL: "支出功能分类", ECONOMIC: "部门预算支出经济分类"}
 
 
@@ -289,4 +310,5 @@ def _code_finding(rule: Rule, row: _CodeRow, parent: str, spec: YearSpec) -> Fin
         year=spec.year,
         parent=parent,
         expected_prefix=parent,
+        direct_parent=row.code[:-2],
     )
