@@ -58,6 +58,7 @@ class ColumnSpec:
     key: str
     matches: tuple[frozenset[str], ...]
     header: tuple[str, ...]
+    printed: bool = True  # does the template print this column (a provincial extra column: no)
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,7 @@ def _block(raw: dict, header: HeaderVocabulary) -> BlockSpec:
             key=c["key"],
             matches=tuple(tokens(m.split("+")) for m in c["match"]),
             header=tuple(c["header"]),
+            printed=bool(c.get("printed", True)),
         )
         for c in raw.get("column", [])
     )

@@ -185,7 +185,7 @@ def _blocks(table: TableSpec, spec: YearSpec, content: dict) -> list[_BlockLayou
             for number, part in enumerate(block.template, start=1):
                 name = f"{block.name}{number}"
                 columns = [_Col([part["heading"], *h], "code" if i == 0 else "label") for i, h in enumerate(block.label_header)]
-                columns += [_Col([part["heading"], *c.header], "amount", c.key) for c in block.columns]
+                columns += [_Col([part["heading"], *c.header], "amount", c.key) for c in block.columns if c.printed]
                 rows = content.get(name) or _economic_rows(spec, part["classes"])
                 top = [r for r in rows if r.get("code")]
                 bottom = [r for r in rows if not r.get("code")]
@@ -195,7 +195,7 @@ def _blocks(table: TableSpec, spec: YearSpec, content: dict) -> list[_BlockLayou
                 result.append(_BlockLayout(name, block, columns, top, bottom))
             continue
         columns = [_Col(list(h), "code" if len(block.label_header) == 2 and i == 0 else "label") for i, h in enumerate(block.label_header)]
-        columns += [_Col(list(c.header), "amount", c.key) for c in block.columns]
+        columns += [_Col(list(c.header), "amount", c.key) for c in block.columns if c.printed]
         top, bottom = _fixed_rows(block, spec, content.get(block.name))
         result.append(_BlockLayout(block.name, block, columns, top, bottom))
     return result
