@@ -86,16 +86,34 @@ def _inherit_unit(tables: dict[str, RecognizedTable | None]) -> None:
 
 def _text_cells(sheet: Sheet, may_note: Memo, notes: list[str]) -> list[tuple[int, int, str]]:
     """(row, col, text) of the text cells that may be a title (they hold TITLE_MARK); the
-    texts that may note an empty table are added to `notes`.  One pass over every cell."""
+    texts that may note an empty table are added to `notes`, after the heading they continue
+    (see _heading).  One pass over every cell."""
     candidates = []
-    for r, row in enumerate(sheet.rows):
+    rows = sheet.rows
+    for r, row in enumerate(rows):
         for c, value in enumerate(row):
             if type(value) is str:
                 if may_note[value]:
-                    notes.append(value)
+                    heading = _heading(rows, r, c)
+                    notes.append(f"{heading}：{value}" if heading else value)
                 if TITLE_MARK in value:
                     candidates.append((r, c, value))
     return candidates
+
+
+def _heading(rows: list[list[Any]], r: int, c: int) -> str:
+    """The text a note cell continues: the nearest text left of it in its row, else the first
+    text of the row above.  A 说明 puts 「七、政府性基金预算财政拨款收入支出决算表」 beside or above
+    「本单位未发生此类收支。」; joined, the sentence names its table (a heading that ends a sentence
+    stays a sentence of its own: the rules split sentences)."""
+    for value in reversed(rows[r][:c]):
+        if type(value) is str and value.strip():
+            return value
+    if r > 0:
+        for value in rows[r - 1]:
+            if type(value) is str and value.strip():
+                return value
+    return ""
 
 
 class _MergeMap:
