@@ -314,3 +314,99 @@ def test_with_strict_every_verdict_agrees_with_the_exit_code(tmp_path):
     assert overview.count('<tr class="fail">') == 1 and '<span class="bad">未通过（有提示，--strict）</span>' in overview
     text = run_cli("validate", str(warned), "--strict")
     assert text.returncode == 1 and text.stdout.strip().splitlines()[-1].endswith("：未通过（有提示，--strict）")
+
+
+def test_two_equations_of_one_rule_at_one_cell_keep_two_sarif_alerts(tmp_path):
+    """表四's 支出总计 ends two T4-3 equations (合计 and 一般公共预算 columns meet at D38): GitHub
+    tracks an alert by its fingerprint, so each must have its own."""
+    path = sample_with(tmp_path / "表四.xlsx", {("财政拨款收入支出决算总表", "D38"): 13371.62})
+    results = json.loads(_run([path], "sarif"))["runs"][0]["results"]
+    at_d38 = [r for r in results if r["ruleId"] == "T4-3" and r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].endswith("!D38")]
+    assert len(at_d38) == 2
+    assert len({r["partialFingerprints"]["primaryLocationLineHash"] for r in at_d38}) == 2
+
+
+def test_sarif_rules_say_what_they_check(workbooks):
+    """Each rule's short description is its title from rules.toml, not its message with blanks."""
+    rules = json.loads(_run(workbooks, "sarif"))["runs"][0]["tool"]["driver"]["rules"]
+    by_id = {r["id"]: r for r in rules}
+    assert by_id["S-2b"]["shortDescription"]["text"] == "“三公”经费表：公务用车购置及运行费细化为购置费和运行费分列"
+    assert by_id["C-3"]["shortDescription"]["text"] == "公式单元格带有计算结果（保存时已重新计算）"
+    assert not [r["id"] for r in rules if "…" in r["shortDescription"]["text"]]
+    assert len({r["name"] for r in rules}) == len(rules)
+
+
+def test_a_sheet_name_excel_quotes_is_quoted_in_every_ci_format(tmp_path):
+    """表五 (2)!C10 is no reference Excel's Go To box takes; '表五 (2)'!C10 is."""
+    book = openpyxl.load_workbook(sample_with(tmp_path / "改名.xlsx", ONE_ERROR))
+    book[T5].title = "表五 (2)"
+    path = tmp_path / "改名.xlsx"
+    book.save(path)
+    quoted = "'表五 (2)'!C10"
+    sarif = json.loads(_run([path], "sarif"))["runs"][0]["results"]
+    assert quoted in [r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] for r in sarif if r["ruleId"] == "H-4"]
+    assert f"name=\"H-4 {quoted}\"" in _run([path], "junit")
+    assert f"title=H-4 {T5} {quoted}::" in _run([path], "github").replace("%2C", ",")
+
+
+def test_report_written_through_a_link_and_into_a_pipe(tmp_path):
+    """-o follows a link to its file (the link stays), and writes into a pipe or device such as
+    /dev/stdout instead of putting a file in its place."""
+    import os
+    import threading
+
+    real = tmp_path / "real.xml"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.xml"
+    link.symlink_to(real.name)
+    run_cli("validate", str(SAMPLE), "--format", "junit", "-o", str(link))
+    assert link.is_symlink() and real.read_text(encoding="utf-8").startswith("<?xml")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    result = run_cli("validate", str(SAMPLE), "--format", "json", "-o", str(pipe))
+    reader.join(timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(received[0])["workbooks"][0]["summary"]["errors"] == 0
+    assert pipe.is_fifo()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by .ci/run")
+def test_html_lists_findings_whatever_the_cells_say(tmp_path):
+    """A cell reading <!--<script> (quoted by C-1's message) must not swallow the page's script:
+    HTML's script-data rules would keep the data block's </script> from ending it."""
+    path = sample_with(tmp_path / "怪文本.xlsx", {(T5, "D10"): "<!--<script>", (T5, "E10"): "</script><b>"})
+    out = tmp_path / "报告.html"
+    run_cli("validate", str(path), "--format", "html", "-o", str(out))
+    total = len([f for f in validate_workbook(path).findings if f.severity != "info"])
+    dom = _rendered(out, "", tmp_path)
+    assert total >= 2 and _drawn_rows(dom) == total
+    assert f"显示 {total} / {total} 条" in dom
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by .ci/run")
+def test_html_filters_chosen_by_hand_give_way_to_a_link(workbooks, browser, tmp_path):
+    """The table filter can pick the findings of a workbook as a whole (no table), and a link in
+    the overview works again after the workbook was chosen by hand."""
+    broken, _ = workbooks
+    nothing = tmp_path / "无表.xlsx"
+    book = openpyxl.Workbook()
+    book.active["A1"] = "本工作簿没有九张表"
+    book.save(nothing)
+    out = tmp_path / "报告.html"
+    run_cli("validate", str(broken), str(nothing), "--format", "html", "-o", str(out))
+    page = browser.new_page()
+    page.goto(out.as_uri())
+    rows = page.locator("#findings tbody tr")
+    page.locator("#f-table").select_option(label="（工作簿整体）")
+    assert rows.count() == 1 and "没有识别出任何一张表" in rows.first.inner_text()
+    page.locator("#f-table").select_option(value="")
+    page.get_by_role("link", name=str(broken)).click()
+    page.wait_for_function("document.getElementById('f-workbook').value !== ''")
+    page.locator("#f-workbook").select_option(str(nothing))
+    page.get_by_role("link", name=str(broken)).click()
+    page.wait_for_function(f"document.getElementById('f-workbook').value === {json.dumps(str(broken))}")
+    assert set(page.locator("#findings tbody tr td:first-child").all_inner_texts()) == {str(broken)}
+    page.close()

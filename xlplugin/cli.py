@@ -88,7 +88,7 @@ def inspect(workbook: str, fmt: str, reader: str, year: int, catalogs: tuple[str
     show_default=True,
     help="报告格式：text、json、junit（JUnit XML）、sarif（SARIF 2.1.0）、html（单个离线网页）、github（GitHub Actions 注释）",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="把报告写入文件（默认输出到屏幕）")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, readable=False), help="把报告写入文件（默认输出到屏幕）")
 @click.option("--reader", type=click.Choice(["calamine", "openpyxl"]), default="calamine", show_default=True, help="读取引擎")
 @_YEAR
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False), help="使用自己的规则文件（TOML，格式同 data/<年度>/rules.toml）")
@@ -99,7 +99,7 @@ def inspect(workbook: str, fmt: str, reader: str, year: int, catalogs: tuple[str
 @click.option("--annotate-dir", type=click.Path(file_okay=False), help="把每个工作簿的标注副本写到该文件夹（同名，子文件夹结构与原文件相同）")
 @click.option("--in-place", is_flag=True, help="直接标注原文件（旁边保留 .bak 备份）")
 @click.option("--allow-loss", is_flag=True, help="即使工作簿含有写入时会丢失的内容（图表、图片等）也写出标注文件")
-@click.option("--summary", "summary_to", type=click.Path(dir_okay=False), help="把汇总表（每个工作簿的单位、错误数、提示数、状态）写入 .xlsx 或 .csv 文件，可用 Excel 或 WPS 打开")
+@click.option("--summary", "summary_to", type=click.Path(dir_okay=False, readable=False), help="把汇总表（每个工作簿的单位、错误数、提示数、状态）写入 .xlsx 或 .csv 文件，可用 Excel 或 WPS 打开")
 @click.option("-j", "--jobs", type=int, default=0, help="同时校验的进程数（默认：本机全部核心）")
 @click.option("--scheduler", default="", help="在已有的 Dask 集群上运行，例如 tcp://10.0.0.5:8786")
 def validate(

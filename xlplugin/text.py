@@ -168,6 +168,16 @@ def a1(row: int, col: int) -> str:
     return f"{column_letter(col)}{row + 1}"
 
 
+_PLAIN_SHEET = re.compile(r"[^\W\d]\w*")  # a name Excel writes unquoted before !A1: letters (汉字 too), digits, _
+
+
+def cell_reference(sheet: str, cell: str) -> str:
+    """表五!C10 as Excel writes it, quoted where the name needs it: '表五 (2)'!C10, 'It''s'!A1."""
+    if _PLAIN_SHEET.fullmatch(sheet) and not re.fullmatch(r"[A-Za-z]{1,3}\d+|[Rr]\d*[Cc]?\d*", sheet):
+        return f"{sheet}!{cell}"
+    return "'" + sheet.replace("'", "''") + f"'!{cell}"
+
+
 _CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 

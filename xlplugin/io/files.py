@@ -13,7 +13,16 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def atomic_target(path: Path) -> Iterator[Path]:
-    """A temporary path to write; on success it replaces `path` (with the mode a new file would get)."""
+    """A temporary path to write; on success it replaces `path` (with the mode a new file would get).
+
+    A link is written through: the file it points to is replaced and the link stays.  A path
+    that is no regular file (/dev/stdout, a named pipe) is written directly: replacing it would
+    put a file where the device or pipe was (as root, /dev/stdout itself)."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        yield path
+        return
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(handle)

@@ -26,6 +26,7 @@ from xml.sax.saxutils import XMLGenerator
 
 from .. import __version__
 from ..model import ERROR, INFO, SEVERITY_LABEL, WARNING, Finding, NotChecked, WorkbookReport
+from ..text import cell_reference
 from .findings import shown, summary_line, write_items
 
 _SARIF_LEVEL = {ERROR: "error", WARNING: "warning", INFO: "note"}
@@ -131,7 +132,7 @@ def _junit_cases(report: WorkbookReport, show_info: bool) -> list[tuple[str, str
     seen: dict[str, int] = {}
     failing = set()
     for finding in shown(report, show_info):
-        where = f"{finding.sheet}!{finding.cell}" if finding.cell else (finding.table or "工作簿")
+        where = cell_reference(finding.sheet, finding.cell) if finding.cell else (finding.table or "工作簿")
         name = f"{finding.rule_id} {where}"
         seen[name] = seen.get(name, 0) + 1
         if seen[name] > 1:
@@ -145,7 +146,8 @@ def _junit_cases(report: WorkbookReport, show_info: bool) -> list[tuple[str, str
 
 
 def _detail(finding: Finding) -> str:
-    lines = [f"{SEVERITY_LABEL[finding.severity]} {finding.rule_id} {finding.table} {finding.sheet}!{finding.cell}", finding.message]
+    where = cell_reference(finding.sheet, finding.cell) if finding.cell else ""
+    lines = [" ".join(part for part in (SEVERITY_LABEL[finding.severity], finding.rule_id, finding.table, where) if part), finding.message]
     if finding.expected is not None:
         lines.append(f"期望值 {finding.expected}；实际值 {finding.actual}；差额 {finding.difference}；允许尾差 {finding.tolerance}")
     if finding.related_cells:
@@ -212,7 +214,7 @@ def sarif_caveat(reports: list[WorkbookReport], show_info: bool = False) -> str:
 
 def _sarif_result(report: WorkbookReport, uri: str, finding: Finding, index: dict[str, int]) -> dict:
     row, column = cell_position(finding.cell)
-    where = f"{finding.sheet}!{finding.cell}" if finding.cell else finding.table
+    where = cell_reference(finding.sheet, finding.cell) if finding.cell else finding.table
     fingerprint = _fingerprint(report, finding)
     result = {
         "ruleId": finding.rule_id,
@@ -242,20 +244,24 @@ def _sarif_result(report: WorkbookReport, uri: str, finding: Finding, index: dic
 
 
 def _sarif_rule(rule) -> dict:
-    description = re.sub(r"\{[a-z_]+\}", "…", rule.message)
+    """A rule's metadata: its title (or, in a user's rules file without one, its message with the
+    blanks shown as …), and the message template and source in full."""
+    template = re.sub(r"\{[a-z_]+\}", "…", rule.message)
+    title = rule.title or template
     return {
         "id": rule.id,
-        "name": rule.kind,
-        "shortDescription": {"text": description},
-        "fullDescription": {"text": f"{description}（出处：{rule.source}）"},
+        "name": f"{rule.kind}/{rule.id}",
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": f"{title}。提示语：{template}（出处：{rule.source}）" if rule.title else f"{title}（出处：{rule.source}）"},
         "help": {"text": f"出处：{rule.source}"},
         "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
     }
 
 
 def _fingerprint(report: WorkbookReport, finding: Finding) -> str:
-    """Stable across runs: the same rule at the same cell of the same table of the same file."""
-    key = "|".join([_normal(report.path), finding.rule_id, finding.table, finding.sheet, finding.cell])
+    """Stable across runs and edits of the amounts: the same rule at the same cell of the same
+    table of the same file, over the same cells (two equations of one rule may end at one cell)."""
+    key = "|".join([_normal(report.path), finding.rule_id, finding.table, finding.sheet, finding.cell, *sorted(finding.related_cells)])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
@@ -298,7 +304,7 @@ def _github_lines(reports: list[WorkbookReport], show_info: bool, not_checked: S
             level = _GITHUB_LEVEL[finding.severity]
             given[level] += 1
             row, column = cell_position(finding.cell)
-            place = f"{finding.sheet}!{finding.cell}" if finding.cell else ""
+            place = cell_reference(finding.sheet, finding.cell) if finding.cell else ""
             table = "" if place and finding.sheet == finding.table else finding.table  # a sheet named as its table: once
             title = " ".join(part for part in (finding.rule_id, table, place) if part)
             props = f"file={_property(_normal(report.path))},line={row},col={column},title={_property(title)}"

@@ -63,20 +63,24 @@ __SUMMARY__
   var data = JSON.parse(document.getElementById("data").textContent);
   var labels = {error: "错误（强制）", warning: "提示", info: "信息"};
   var filters = {workbook: "f-workbook", severity: "f-severity", table: "f-table", rule_id: "f-rule"};
+  // the option of findings with no table (a workbook as a whole): "" is 全部
+  var NONE = "-", WHOLE = "（工作簿整体）";
+  function value(f, key) { return f[key] === "" ? NONE : f[key]; }
   function options(key, id) {
     var seen = {}, select = document.getElementById(id);
     data.forEach(function (f) {
-      if (!seen[f[key]]) { seen[f[key]] = 1; var o = document.createElement("option");
-        o.value = f[key]; o.textContent = key === "severity" ? labels[f[key]] : f[key]; select.appendChild(o); }
+      var v = value(f, key);
+      if (!seen[v]) { seen[v] = 1; var o = document.createElement("option");
+        o.value = v; o.textContent = key === "severity" ? labels[v] : v === NONE ? WHOLE : v; select.appendChild(o); }
     });
-    select.addEventListener("change", draw);
+    select.addEventListener("change", function () { toHash(); draw(); });
   }
   function money(v) { return v === null || v === undefined ? "" : v.toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 3}); }
   // rows are drawn a page at a time: a batch of a thousand workbooks can list a hundred thousand findings
   var PAGE = 500, matching = [], drawn = 0;
   function draw() {
     matching = data.filter(function (f) {
-      for (var key in filters) { var v = document.getElementById(filters[key]).value; if (v && f[key] !== v) return false; }
+      for (var key in filters) { var v = document.getElementById(filters[key]).value; if (v && value(f, key) !== v) return false; }
       return true;
     });
     document.querySelector("#findings tbody").innerHTML = ""; drawn = 0; more();
@@ -107,6 +111,13 @@ __SUMMARY__
       if (id) preset[id] = decodeURIComponent(kv[1] || "");
     });
     for (var key in filters) document.getElementById(filters[key]).value = preset[filters[key]] || "";
+  }
+  // the filters chosen by hand go into the address, so that a link to other filters changes it
+  function toHash() {
+    var pairs = [];
+    for (var key in filters) { var v = document.getElementById(filters[key]).value;
+      if (v) pairs.push((key === "rule_id" ? "rule" : key) + "=" + encodeURIComponent(v)); }
+    history.replaceState(null, "", pairs.length ? "#" + pairs.join("&") : location.pathname + location.search);
   }
   window.addEventListener("hashchange", function () {
     fromHash(); draw(); document.getElementById("list").scrollIntoView();
@@ -148,10 +159,13 @@ def write_html(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fal
     separator = ""
     for report in reports:  # one workbook's rows at a time: one call of the json module's C encoder each
         rows = [{"workbook": report.path, **finding.as_dict()} for finding in shown(report, show_info)]
-        if rows:  # "</" inside the JSON must not end the <script> element
-            out.write(separator + json.dumps(rows, ensure_ascii=False)[1:-1].replace("</", "<\\/"))
+        if rows:  # no "<" inside the <script> element: "</script>" would end it, "<!--<script>" hide its end
+            out.write(separator + json.dumps(rows, ensure_ascii=False)[1:-1].translate(_SCRIPT_SAFE))
             separator = ","
     out.write("]" + bottom)
+
+
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})  # JSON escapes, the same text
 
 
 def _in_input_order(reports: list[WorkbookReport], not_checked: Sequence[NotChecked]) -> list[tuple[int, WorkbookReport | NotChecked]]:

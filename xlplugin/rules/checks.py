@@ -24,6 +24,7 @@ class Rule:
     message: str
     source: str
     params: dict = field(default_factory=dict, compare=False)
+    title: str = ""  # what the rule checks, in a line (optional in a user's rules file)
 
 
 def money(value: float) -> str:

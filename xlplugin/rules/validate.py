@@ -46,8 +46,8 @@ def _load_rules(path: str) -> tuple[Rule, ...]:
             raise SpecError(f"{path}: 规则 {raw['id']} 的 severity 应为 error/warning/info（bad severity）")
         if raw["kind"] not in KINDS and raw["kind"] not in SCHEMA_KINDS:
             raise SpecError(f"{path}: 规则 {raw['id']} 的 kind「{raw['kind']}」未知（unknown kind）")
-        params = {k: v for k, v in raw.items() if k not in _RULE_FIELDS}
-        rules.append(Rule(raw["id"], raw["severity"], raw["kind"], raw["message"], raw["source"], params))
+        params = {k: v for k, v in raw.items() if k not in _RULE_FIELDS and k != "title"}
+        rules.append(Rule(raw["id"], raw["severity"], raw["kind"], raw["message"], raw["source"], params, str(raw.get("title", ""))))
     return tuple(rules)
 
 
