@@ -13,7 +13,7 @@ from pathlib import Path
 import layouts
 import openpyxl
 import pytest
-from conftest import SAMPLE, T5
+from conftest import SAMPLE, T5, run_cli
 from corpus.build import build, cases
 from lxml import etree
 from openpyxl.comments import Comment
@@ -491,3 +491,47 @@ def _drop(path: Path, part: str) -> None:
 
 def _rename_sheet(path: Path, old: str, new: str) -> None:
     _rewrite(path, "xl/workbook.xml", lambda xml: xml.replace(f'name="{old}"'.encode(), f'name="{new}"'.encode()))
+
+
+@pytest.mark.parametrize("writer", [clear_package, clear_with_openpyxl])
+def test_clear_after_rows_were_inserted_restores_nothing_onto_other_cells(writer, tmp_path):
+    """The user inserts a row above the marked cells after marking (the undo sheet's addresses
+    are text: no application moves them).  clear must not put the recorded fills and notes on
+    the cells now at those addresses (a yellow cell of the user's stays yellow), takes our notes
+    off where they went (the user's own note comes back), and says which places to look at."""
+    book = openpyxl.load_workbook(SAMPLE)
+    book[T5]["D10"] = 494.92  # H-4 at C10, X-8 at D10, H-1 at D9 …
+    book[T5]["C10"].comment = Comment("单位的批注", "会计")
+    book[T5]["C9"].fill = PatternFill("solid", fgColor="FFFFFF00")  # not marked: the user's yellow
+    source = tmp_path / "单位.xlsx"
+    book.save(source)
+    marked = tmp_path / "标注.xlsx"
+    annotate_file(source, marked, plan_marks(validate_workbook(source)))
+    assert not clear_package(marked, tmp_path / "原样.xlsx").moved  # nothing moved: nothing to say
+    book = openpyxl.load_workbook(marked)
+    book[T5].insert_rows(9)  # everything from row 9 down moves one row, notes and fills with it
+    moved = tmp_path / "插入行.xlsx"
+    book.save(moved)
+    cleared = writer(moved, tmp_path / "清除.xlsx")
+    assert f"{T5}!C10" in cleared.moved and f"{T5}!C11" in cleared.swept
+    assert "标注已不在标注时的单元格" in cleared.warning() and f"{T5}!C10" in cleared.warning()
+    sheet = openpyxl.load_workbook(tmp_path / "清除.xlsx")[T5]
+    assert sheet["C10"].value == 645.39 and sheet["C10"].fill.fgColor.rgb == "FFFFFF00"  # the user's yellow, moved down
+    assert sheet["C11"].value == 493.92 and sheet["C11"].comment.text == "单位的批注"
+    assert sheet["C11"].fill.patternType is None
+    assert not [c.coordinate for row in sheet.iter_rows() for c in row if c.comment and c.comment.text.startswith("【xlplugin")]
+
+
+def test_the_clear_command_says_where_marks_were_moved(tmp_path):
+    book = openpyxl.load_workbook(SAMPLE)
+    book[T5]["D10"] = 494.92
+    source = tmp_path / "单位.xlsx"
+    book.save(source)
+    annotate_file(source, source, plan_marks(validate_workbook(source)))
+    book = openpyxl.load_workbook(source)
+    book[T5].insert_rows(1)
+    book.save(source)
+    result = run_cli("clear", str(source), "-o", str(tmp_path / "清除.xlsx"))
+    assert result.returncode == 0, result.stderr
+    assert "已清除标注" in result.stdout
+    assert f"{source}: 注意：有 " in result.stderr and f"{T5}!C10" in result.stderr

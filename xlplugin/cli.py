@@ -229,13 +229,15 @@ def clear(workbook: str, output: str | None, in_place: bool, allow_loss: bool) -
     try:
         check_workbook_file(source)
         with backed_up(source, in_place) as backup:
-            clear_file(source, target, accept_loss=allow_loss)
+            cleared = clear_file(source, target, accept_loss=allow_loss)
     except (WorkbookReadError, AnnotateRefused) as error:
         _fail(str(error))
     except OSError as error:
         _fail(f"{target}: 无法写入（cannot write）：{os_problem(error)}")
     note = f"（原文件备份：{backup}）" if backup else ""
     click.echo(f"已清除标注：{target}{note}")
+    if cleared.warning():
+        click.echo(f"{source}: {cleared.warning()}", err=True)
 
 
 @main.command()

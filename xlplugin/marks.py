@@ -130,6 +130,43 @@ def restored_note(original: str | None, current: str | None) -> str | None:
     return f"{original}\n\n{later}"
 
 
+OUR_FILLS = frozenset(FILLS.values()) | frozenset(RELATED_FILLS.values())
+
+
+def still_marked(fill_rgb: str | None, note: str | None) -> bool:
+    """Does a cell carry a mark of ours: one of our fills, or a note that starts as ours?  Where
+    an undo row's cell does not, the user moved it (inserted or deleted rows or columns, cut and
+    pasted, renamed the sheet) after marking, and what that row recorded belongs elsewhere."""
+    return (fill_rgb or "").upper() in OUR_FILLS or (note or "").startswith(NOTE_HEADER)
+
+
+def stray_note(text: str) -> str | None:
+    """A note of ours found away from the cells the undo sheet names (its cell was moved): what
+    the cell gets back, the original note we quoted under ours and the lines the user added."""
+    quoted = text.partition(f"\n\n{USER_NOTE_HEADER}\n")[2] or None
+    return restored_note(quoted, text)
+
+
+@dataclass
+class Cleared:
+    """What `clear` could not put back as the undo sheet recorded it."""
+
+    moved: list[str] = field(default_factory=list)  # 'sheet'!A1 recorded, where no mark of ours is now
+    swept: list[str] = field(default_factory=list)  # cells elsewhere whose note of ours was taken off
+
+    def warning(self) -> str:
+        """What the user reads ('' when every mark was where it was recorded)."""
+        if not self.moved:
+            return ""
+        shown = "、".join(self.moved[:10]) + (f" 等 {len(self.moved)} 处" if len(self.moved) > 10 else "")
+        found = f"在其他单元格找到的 {len(self.swept)} 条 xlplugin 批注已去掉（原有批注保留），这些单元格的底色已清除；" if self.swept else ""
+        return (
+            f"注意：有 {len(self.moved)} 处标注已不在标注时的单元格（标注后插入或删除了行列、剪切移动了单元格或改了工作表名）。"
+            f"这些位置没有按记录恢复，以免改动别的单元格：{shown}。{found}"
+            "没有批注的浅色底色（相关单元格）无法自动找到，请在这些位置附近检查并手动清除。"
+        )
+
+
 def undo_runs(cells: list[str], limit: int = UNDO_TEXT_LIMIT) -> list[list[str]]:
     """The addresses in runs whose space-joined text (one undo cell) stays within `limit` characters."""
     runs, current, size = [], [], 0

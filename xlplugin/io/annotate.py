@@ -34,18 +34,23 @@ from ..marks import (
     LINK_COLUMN,
     MESSAGE_COLUMN,
     NOTE_AUTHOR,
+    NOTE_HEADER,
+    OUR_FILLS,
     RESULT_WIDTHS,
     UNDO_SHEET,
     USER_NOTE_HEADER,
+    Cleared,
     MarkPlan,
     is_result_title,
     may_be_result_sheet,
     restored_note,
     result_sheet_name,
     sheet_reference,
+    still_marked,
+    stray_note,
     undo_runs,
 )
-from ..text import column_letter, covered_cells
+from ..text import cell_reference, column_letter, covered_cells
 from .patch import Unsupported, annotate_package, clear_package, stored_fill
 
 # Parts of a package that openpyxl does not carry over when it saves a workbook.
@@ -183,8 +188,8 @@ def annotate_with_openpyxl(source: Path, target: Path, plan: MarkPlan, accept_lo
     return _save(book, target)
 
 
-def clear_file(source: Path, target: Path, accept_loss: bool = False) -> Path:
-    """Write `source` without xlplugin's marks to `target`."""
+def clear_file(source: Path, target: Path, accept_loss: bool = False) -> Cleared:
+    """Write `source` without xlplugin's marks to `target`; what could not be put back as recorded."""
     check_suffix(source, target)
     try:
         return clear_package(source, target)
@@ -192,19 +197,23 @@ def clear_file(source: Path, target: Path, accept_loss: bool = False) -> Path:
         return clear_with_openpyxl(source, target, accept_loss)
 
 
-def clear_with_openpyxl(source: Path, target: Path, accept_loss: bool = False) -> Path:
+def clear_with_openpyxl(source: Path, target: Path, accept_loss: bool = False) -> Cleared:
     """clear_file through openpyxl: load, restore, save."""
     book = _load(source, accept_loss)
-    remove_marks(book)
-    return _save(book, target)
+    cleared = remove_marks(book)
+    _save(book, target)
+    return cleared
 
 
-def remove_marks(book: Workbook) -> None:
-    """Restore what the marks replaced and remove the 审核结果 and undo sheets."""
+def remove_marks(book: Workbook) -> Cleared:
+    """Restore what the marks replaced where the marks still are (as patch.py's clear) and remove
+    the 审核结果 and undo sheets."""
+    cleared = Cleared()
     if UNDO_SHEET not in book.sheetnames:
         _remove_result_sheets(book)
-        return
+        return cleared
     undo = book[UNDO_SHEET]
+    handled: set[tuple[str, str]] = set()
     active = None
     for values in undo.iter_rows(values_only=True):
         row = (*values, None, None, None, None, None, None, None)  # trailing blanks are not stored
@@ -215,6 +224,10 @@ def remove_marks(book: Workbook) -> None:
             fill = stored_fill(row[3])
             for address in str(row[2]).split():  # "cells": several cells that had this fill and no note
                 cell = book[row[1]][address]
+                if not still_marked(_fill_rgb(cell), cell.comment.text if cell.comment else None):
+                    cleared.moved.append(cell_reference(row[1], address))
+                    continue
+                handled.add((row[1], address))
                 cell.fill = fill
                 if row[6] == "kept":
                     continue
@@ -222,10 +235,34 @@ def remove_marks(book: Workbook) -> None:
                 cell.comment = None if text is None else Comment(text, (row[5] or "") if row[4] is not None else "")
     del book[UNDO_SHEET]
     _remove_result_sheets(book)
+    if cleared.moved:
+        _sweep(book, handled, cleared)
     if active is not None and book.sheetnames:
         book.active = min(active, len(book.sheetnames) - 1)
         for sheet in book.worksheets:  # the active sheet is the selected one, as patch.py restores it
             sheet.sheet_view.tabSelected = sheet is book.active
+    return cleared
+
+
+def _fill_rgb(cell) -> str | None:
+    fill = cell.fill
+    colour = fill.fgColor.rgb if fill is not None and fill.patternType == "solid" and fill.fgColor is not None else None
+    return colour[-6:] if isinstance(colour, str) else None
+
+
+def _sweep(book: Workbook, handled: set[tuple[str, str]], cleared: Cleared) -> None:
+    """Our notes on cells the undo sheet does not name (moved there), as patch.py's _sweep."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                comment = cell.comment
+                if comment is None or not comment.text.startswith(NOTE_HEADER) or (sheet.title, cell.coordinate) in handled:
+                    continue
+                original = stray_note(comment.text)
+                cell.comment = None if original is None else Comment(original, "")
+                if (_fill_rgb(cell) or "").upper() in OUR_FILLS:
+                    cell.fill = PatternFill()
+                cleared.swept.append(cell_reference(sheet.title, cell.coordinate))
 
 
 def _remove_result_sheets(book: Workbook) -> None:

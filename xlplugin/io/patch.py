@@ -42,20 +42,25 @@ from ..marks import (
     LINK_COLUMN,
     MESSAGE_COLUMN,
     NOTE_AUTHOR,
+    NOTE_HEADER,
+    OUR_FILLS,
     RESULT_WIDTHS,
     UNDO_SHEET,
     UNDO_TEXT_LIMIT,
     USER_NOTE_HEADER,
+    Cleared,
     MarkPlan,
     is_result_title,
     may_be_result_sheet,
     restored_note,
     result_sheet_name,
     sheet_reference,
+    still_marked,
     stored_fill_rgb,
+    stray_note,
     undo_runs,
 )
-from ..text import column_index, column_letter, covered_cells
+from ..text import cell_reference, column_index, column_letter, covered_cells
 from .files import atomic_target
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -101,14 +106,14 @@ def annotate_package(source: Path, target: Path, plan: MarkPlan) -> Path:
     return target
 
 
-def clear_package(source: Path, target: Path) -> Path:
-    """Write `source` without xlplugin's marks to `target`."""
+def clear_package(source: Path, target: Path) -> Cleared:
+    """Write `source` without xlplugin's marks to `target`; what could not be put back as recorded."""
     with zipfile.ZipFile(source) as package, _unsupported_on_odd_input(source):
         book = _Book(package)
-        book.clear()
+        cleared = book.clear()
         with atomic_target(target) as temporary:
             book.write(temporary)
-    return target
+    return cleared
 
 
 @contextlib.contextmanager
@@ -422,11 +427,17 @@ class _Sheet:
             row.attrib.pop("spans", None)  # a hint that no longer holds; it is optional
         return element
 
+    def at(self, address: str):
+        """The <c> element at `address`, None where the sheet has none (nothing is created)."""
+        match = _ADDRESS.match(address)
+        row = self.rows.get(int(match.group(2))) if match else None
+        return next((c for c in row if c.get("r") == address), None) if row is not None else None
+
     def drop_if_empty(self, address: str) -> None:
         """Remove a cell the marks created, unless it has a value now; and its row, if nothing else is in it."""
         match = _ADDRESS.match(address)
         row = self.rows.get(int(match.group(2))) if match else None
-        element = next((c for c in row if c.get("r") == address), None) if row is not None else None
+        element = self.at(address)
         if element is None or len(element) or element.get("t"):
             return
         row.remove(element)
@@ -709,11 +720,15 @@ class _Book:
                 undo.append(["created", sheet.name, " ".join(run)])
         self._add_sheets(plan, undo)
 
-    def clear(self) -> None:
-        """Restore what the marks replaced (the undo sheet's rows) and remove the 审核结果 and undo sheets."""
+    def clear(self) -> Cleared:
+        """Restore what the marks replaced (the undo sheet's rows) where the marks still are, and
+        remove the 审核结果 and undo sheets; a recorded cell that carries no mark now is left as it
+        is (Cleared.moved), and our notes are taken off the cells they moved to."""
+        cleared = Cleared()
         if UNDO_SHEET not in self.sheet_parts:
             self._remove_result_sheets()
-            return
+            return cleared
+        handled: set[tuple[str, str]] = set()
         active = None
         for values in self._values(UNDO_SHEET):
             row = (*values, None, None, None, None, None, None, None, None, None)  # trailing blanks are not stored
@@ -725,6 +740,10 @@ class _Book:
                 if sheet is None:
                     continue
                 for address in str(row[2]).split():  # "cells": several cells that had this fill and no note
+                    if not self._still_marked(sheet, address):
+                        cleared.moved.append(cell_reference(sheet.name, address))
+                        continue
+                    handled.add((sheet.name, address))
                     cell = sheet.cell(address)
                     cell.set("s", str(self.styles.restored(int(cell.get("s", "0")), row[3])))
                     if row[6] == "kept":  # the xlwings writer left the user's note alone
@@ -741,7 +760,10 @@ class _Book:
             elif kind == "created" and row[1] in self.sheet_parts:
                 sheet = self.sheet(row[1])
                 for address in str(row[2]).split() if sheet is not None else []:
-                    sheet.drop_if_empty(address)
+                    if (sheet.name, address) in handled:  # a cell moved there since may hold a format of its own
+                        sheet.drop_if_empty(address)
+        if cleared.moved:
+            self._sweep(handled, cleared)
         self._remove_sheet(UNDO_SHEET)
         self._remove_result_sheets()
         if active is not None and len(self.sheet_list):
@@ -752,6 +774,36 @@ class _Book:
             view = sheet.root.find(f"{_M}sheetViews/{_M}sheetView") if sheet is not None else None
             if view is not None:
                 view.set("tabSelected", "1")
+        return cleared
+
+    def _fill_rgb(self, element) -> str | None:
+        return None if element is None else stored_fill_rgb(self.styles.undo_fill(int(element.get("s", "0"))))
+
+    def _still_marked(self, sheet: _Sheet, address: str) -> bool:
+        note = sheet.comment_text(address)
+        return still_marked(self._fill_rgb(sheet.at(address)), note[0] if note else None)
+
+    def _sweep(self, handled: set[tuple[str, str]], cleared: Cleared) -> None:
+        """Our notes on cells the undo sheet does not name (they were moved there): the note goes
+        (the user's own stays), and the fill too when it is ours.  A fill of ours without a note is
+        not taken: Excel's 差 and 适中 cell styles use the same colours."""
+        for name in list(self.sheet_parts):
+            sheet = None if name == UNDO_SHEET or (may_be_result_sheet(name) and self.ours(name)) else self.sheet(name)
+            for address in list(sheet.comments) if sheet is not None else []:
+                if (name, address) in handled or address in sheet.threaded:
+                    continue
+                text = sheet.comment_text(address)[0]
+                if not text.startswith(NOTE_HEADER):
+                    continue
+                original = stray_note(text)
+                if original is None:
+                    sheet.remove_comment(address)
+                else:
+                    sheet.set_comment(address, original, "")
+                element = sheet.at(address)
+                if (self._fill_rgb(element) or "").upper() in OUR_FILLS:
+                    element.set("s", str(self.styles.restored(int(element.get("s", "0")), None)))
+                cleared.swept.append(cell_reference(name, address))
 
     def _remove_result_sheets(self) -> None:
         """Our 审核结果 sheet (or 审核结果1 …, beside a user's 审核结果); a user's sheet of that name stays."""
