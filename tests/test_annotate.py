@@ -196,7 +196,7 @@ def test_annotate_dir_writes_one_copy_per_workbook(tmp_path):
     out = tmp_path / "标注"
     result = run_cli("validate", str(a), str(b), "--annotate-dir", str(out))
     assert result.returncode == 1
-    assert sorted(p.name for p in out.iterdir()) == ["乙单位.xlsx", "甲单位.xlsx"]
+    assert sorted(p.name for p in out.iterdir()) == [".xlplugin-标注副本", "乙单位.xlsx", "甲单位.xlsx"]  # the copies, and the mark that keeps them out of later runs
     clean = openpyxl.load_workbook(out / "乙单位.xlsx")
     assert clean.sheetnames[0] == RESULT_SHEET
     assert str(clean[RESULT_SHEET]["A2"].value).startswith("错误（强制，必须改正）0 个")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -280,7 +282,7 @@ def test_on_a_dask_cluster_relative_paths_mean_the_callers_folder(tmp_path, monk
     assert there.returncode == 1, there.stderr
     assert json.loads(there.stdout) == json.loads(here.stdout)
     assert "X-8" in {f["rule_id"] for w in json.loads(there.stdout)["workbooks"] for f in w["findings"] if f["severity"] == "error"}
-    assert sorted(p.name for p in (work / "标注").iterdir()) == ["乙.xlsx", "甲.xlsx"] and not list(elsewhere.rglob("*.xlsx"))
+    assert sorted(p.name for p in (work / "标注").glob("*.xlsx")) == ["乙.xlsx", "甲.xlsx"] and not list(elsewhere.rglob("*.xlsx"))
 
 
 def test_on_dask_a_workbook_that_kills_every_worker_takes_only_itself(folder):
@@ -427,9 +429,10 @@ def test_a_pool_never_asks_windows_for_more_processes_than_it_allows():
     """ProcessPoolExecutor refuses more than 61 workers on Windows (a 64-core server, or --jobs 100)."""
     from concurrent.futures import process
 
-    assert pool_size(100, 500, "win32") == process._MAX_WINDOWS_WORKERS == 61
-    assert pool_size(100, 500, "linux") == 100
-    assert pool_size(8, 3, "win32") == 3 and pool_size(0, 0, "linux") == 1
+    assert pool_size(100, 500, "win32", cores=128) == process._MAX_WINDOWS_WORKERS == 61
+    assert pool_size(100, 500, "linux", cores=128) == 100
+    assert pool_size(100, 500, "linux", cores=2) == 2  # --jobs 100 on 2 cores: 2 processes, not 77
+    assert pool_size(8, 3, "win32", cores=8) == 3 and pool_size(0, 0, "linux") == 1
 
 
 def test_old_formats_in_a_folder_are_listed_as_unreadable_not_left_out(tmp_path):
@@ -474,7 +477,7 @@ def test_ctrl_c_stops_a_batch_soon_with_exit_130(tmp_path, presses):
     command = [sys.executable, "-m", "xlplugin.cli", "validate", str(inbox), "--jobs", "2", "--annotate-dir", str(out)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
-    while not (out.exists() and any(out.iterdir())) and time.monotonic() < deadline:
+    while not (out.exists() and any(out.glob("*.xlsx"))) and time.monotonic() < deadline:  # a copy, not the folder's mark
         time.sleep(0.01)
     for _ in range(presses):
         os.killpg(process.pid, signal.SIGINT)  # as a terminal sends Ctrl+C: to the whole process group
@@ -482,7 +485,7 @@ def test_ctrl_c_stops_a_batch_soon_with_exit_130(tmp_path, presses):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode in (130, -signal.SIGINT), stderr  # a press while Python ends its exit: its default, as a shell's 130
     assert "已中断（interrupted）" in stderr and "Traceback" not in stderr and "Exception ignored" not in stderr
-    assert len(list(out.iterdir())) < 38  # chunks of 38 here: not even the chunks in hand were finished
+    assert len(list(out.glob("*.xlsx"))) < 38  # chunks of 38 here: not even the chunks in hand were finished
     time.sleep(0.5)
     assert _running_in_group(process.pid) == []  # no process of the batch is left
 
@@ -631,3 +634,152 @@ def test_a_workbook_saved_under_an_old_extension_is_read_by_its_content(tmp_path
     found = json.loads(result.stdout)["workbooks"][0]["findings"]
     assert sorted(f["rule_id"] for f in found if f["severity"] != "info") == ["H-1", "H-4", "X-8"]
     assert openpyxl.load_workbook(io.BytesIO((tmp_path / "标注.xls").read_bytes())).sheetnames[0] == RESULT_SHEET
+
+
+def test_annotated_copies_in_the_inbox_are_no_units_on_a_later_run(tmp_path):
+    """--annotate-dir inside the inbox marks its folder: later runs over the inbox (any options,
+    a pattern too) leave the copies out; named directly, the copies are checked."""
+    inbox = tmp_path / "各单位"
+    (inbox / "甲").mkdir(parents=True)
+    (inbox / "乙").mkdir()
+    shutil.copy(SAMPLE, inbox / "甲" / "决算.xlsx")
+    sample_with(inbox / "乙" / "决算.xlsx", ONE_ERROR)
+    assert run_cli("validate", str(inbox), "--annotate-dir", str(inbox / "标注")).returncode == 1
+    assert len(list((inbox / "标注").rglob("*.xlsx"))) == 2
+    two = "共 2 个工作簿：通过 1 个，未通过 1 个，无法读取 0 个"
+    for given in (str(inbox), str(inbox / "**" / "*.xlsx"), str(inbox / "*" / "*.xlsx")):
+        later = run_cli("validate", given, "--summary", str(tmp_path / "汇总.csv"))
+        assert later.stdout.strip().splitlines()[-1] == two, given
+    assert run_cli("validate", str(inbox / "标注")).stdout.strip().splitlines()[-1] == two
+
+
+def test_annotate_dir_cannot_be_the_inbox_itself(tmp_path):
+    inbox = tmp_path / "各单位"
+    inbox.mkdir()
+    shutil.copy(SAMPLE, inbox / "决算.xlsx")
+    result = run_cli("validate", str(inbox), "--annotate-dir", str(inbox))
+    assert result.returncode == 2 and "--annotate-dir 不能是要检查的文件夹" in result.stderr
+    assert [p.name for p in inbox.iterdir()] == ["决算.xlsx"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
+def test_a_folder_that_cannot_be_opened_is_reported_not_left_out():
+    """A sub-folder the reviewer may not read: its units are not silently missing from the batch."""
+    import stat
+    import subprocess
+    import sys
+    import tempfile
+
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # root reads every folder: run the command as nobody
+        if not shutil.which("setpriv"):
+            pytest.skip("setpriv (util-linux) is needed to drop root")
+        as_user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    top = Path(tempfile.mkdtemp(prefix="xlplugin-closed-"))
+    try:
+        top.chmod(0o755)
+        inbox = top / "各单位"
+        (inbox / "甲").mkdir(parents=True)
+        (inbox / "乙").mkdir()
+        shutil.copy(SAMPLE, inbox / "甲" / "决算.xlsx")
+        shutil.copy(SAMPLE, inbox / "乙" / "决算.xlsx")
+        for path in (inbox, inbox / "甲", inbox / "甲" / "决算.xlsx"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        (inbox / "乙").chmod(0)
+        result = subprocess.run([*as_user, sys.executable, "-m", "xlplugin.cli", "validate", str(inbox)], capture_output=True, text=True, timeout=120, cwd=top)
+        assert result.returncode == 2, result.stderr
+        assert f"{inbox / '乙'}: 无法打开文件夹（cannot open folder）" in result.stderr
+        assert result.stdout.strip().splitlines()[-1] == "共 2 个工作簿：通过 1 个，未通过 0 个，无法读取 1 个"
+    finally:
+        (top / "各单位" / "乙").chmod(stat.S_IRWXU)
+        shutil.rmtree(top)
+
+
+@pytest.fixture
+def quick_scheduler_timeout(monkeypatch):
+    import xlplugin.batch
+
+    monkeypatch.setattr(xlplugin.batch, "SCHEDULER_TIMEOUT", "2s")
+
+
+def test_a_port_that_is_no_scheduler_is_said_in_one_line(folder):
+    """The dashboard's port (8787 for 8786) keeps the handshake waiting; a service that speaks
+    first (ssh) sends bytes Dask reads as a message of exabytes: both a SchedulerError in seconds.
+    In a process of its own: the client left waiting would trouble the clusters of later tests."""
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    pytest.importorskip("distributed")
+    code = (
+        "import sys, xlplugin.batch as batch\n"
+        "batch.SCHEDULER_TIMEOUT = '2s'\n"
+        "try:\n"
+        "    batch.run_many(sys.argv[2:], batch.Options(), scheduler=sys.argv[1])\n"
+        "except batch.SchedulerError as error:\n"
+        "    print(error)\n"
+        "    sys.exit(3)\n"
+    )
+    for greeting in (b"", b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"):
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        held = []
+
+        def serve(server=server, greeting=greeting, held=held) -> None:
+            with contextlib.suppress(OSError):
+                while True:
+                    connection, _ = server.accept()
+                    held.append(connection)
+                    if greeting:
+                        connection.sendall(greeting)
+
+        threading.Thread(target=serve, daemon=True).start()
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        start = time.monotonic()
+        result = subprocess.run([sys.executable, "-c", code, address, *expand_inputs([str(folder)])], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 3, result.stderr
+        assert result.stdout.startswith(f"无法连接 Dask 集群 {address}（cannot reach the scheduler）：")
+        assert time.monotonic() - start < 30
+        server.close()
+        for connection in held:
+            connection.close()
+
+
+def test_a_scheduler_without_workers_or_one_that_goes_away(folder, quick_scheduler_timeout):
+    from xlplugin.batch import SchedulerError
+
+    distributed = pytest.importorskip("distributed")
+    paths = expand_inputs([str(folder)])
+    with distributed.LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as cluster:
+        with pytest.raises(SchedulerError, match="上没有可用的 worker"):
+            run_many(paths, Options(), scheduler=cluster.scheduler_address)
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)
+
+    def lost(done: int, total: int) -> None:  # the scheduler goes after the first chunk's results
+        cluster.close()
+
+    with pytest.raises(SchedulerError, match="的连接中断（scheduler lost）"):
+        run_many(paths * 20, Options(), scheduler=cluster.scheduler_address, progress=lost)
+
+
+def test_a_pattern_with_double_star_visits_each_folder_once(tmp_path):
+    """Links pointing back up: glob's ** followed them ~40 levels deep, and with two of them ran
+    for ever.  A file is named by its own folders."""
+    import time
+
+    inbox = tmp_path / "单位"
+    (inbox / "a").mkdir(parents=True)
+    (inbox / "b").mkdir()
+    shutil.copy(SAMPLE, inbox / "a" / "甲.xlsx")
+    shutil.copy(SAMPLE, inbox / "b" / "乙.xlsx")
+    (inbox / "a" / "回到上级").symlink_to(inbox, target_is_directory=True)
+    (inbox / "b" / "到a").symlink_to(inbox / "a", target_is_directory=True)
+    start = time.monotonic()
+    for pattern in (str(inbox / "**" / "*.xlsx"), str(inbox / "**")):
+        assert expand_inputs([pattern]) == [str(inbox / "a" / "甲.xlsx"), str(inbox / "b" / "乙.xlsx")], pattern
+    assert expand_inputs([str(inbox / "**" / "乙.xlsx")]) == [str(inbox / "b" / "乙.xlsx")]
+    assert expand_inputs([str(tmp_path / "**" / "a" / "*.xlsx")]) == [str(inbox / "a" / "甲.xlsx")]
+    assert time.monotonic() - start < 10

@@ -15,8 +15,11 @@ Dask, the workbooks of a chunk whose every worker died run again one task at a t
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fnmatch
 import glob
+import logging
 import multiprocessing
 import os
 import signal
@@ -42,6 +45,9 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 # (save as .xlsx), rather than leave a unit out of the batch without a word.
 UNREADABLE_SUFFIXES = (".xls", ".et", ".xlsb", ".ods")
 T = TypeVar("T")
+# written into an --annotate-dir folder: a later search of a folder holding it leaves the copies out
+ANNOTATED_MARK = ".xlplugin-标注副本"
+_MARK_TEXT = "本文件夹中是 xlplugin 写出的标注副本。检查上级文件夹时，本文件夹中的工作簿不计入；直接检查本文件夹时照常检查。\n"
 
 
 @dataclass(frozen=True)
@@ -82,13 +88,16 @@ def expand_inputs(
     written: Iterable[str] = (),
     found_nothing: list[str] | None = None,
     skipped: list[tuple[str, str]] | None = None,
+    unreadable: list[tuple[str, str]] | None = None,
 ) -> list[str]:
     """Files as given; glob patterns expanded (a folder they match is searched); folders searched
     recursively for .xlsx/.xlsm (and .xls/.et/.xlsb/.ods, which are then reported as unreadable).
     What a folder or a pattern finds leaves out Excel's lock files (~$…), hidden files, the backups
     --in-place left beside their originals (单位.bak.xlsx) and what this
     run writes (anything inside `outputs`, its --annotate-dir, which may hold the copies of an
-    earlier run, and the files `written`, its --summary table).  A lock file given by name (a
+    earlier run, and the files `written`, its --summary table) and the folders below it that an
+    earlier run's --annotate-dir marked (ANNOTATED_MARK).  A folder that cannot be opened is added
+    to `unreadable` with the reason (its workbooks would otherwise be left out without a word).  A lock file given by name (a
     shell's *.xlsx while a colleague has a workbook open) is added to `skipped` with the reason.
     The folders and patterns that found nothing are added to `found_nothing`.  Linked folders are
     searched too, after the real ones (a file is named by its own folders where it can be); a
@@ -100,6 +109,10 @@ def expand_inputs(
     folder = Path(os.path.abspath(outputs)) if outputs else None
     files = {Path(os.path.abspath(f)) for f in written if f}
     left: list[tuple[str, str]] = []
+    closed: list[tuple[str, str]] = []
+
+    def refused(error: OSError) -> None:
+        closed.append((error.filename or "", os_problem(error)))
 
     def wanted(path: Path) -> bool:
         """A file a folder search or a pattern found is to be checked."""
@@ -118,9 +131,9 @@ def expand_inputs(
         linked = [place] if os.path.islink(place) else []
 
         def walk(top: str, follow: bool) -> None:
-            for folder, subfolders, names in os.walk(top, followlinks=follow):
+            for folder, subfolders, names in os.walk(top, onerror=refused, followlinks=follow):
                 real = os.path.realpath(folder)
-                if real in seen:
+                if real in seen or (ANNOTATED_MARK in names and folder != place):
                     subfolders.clear()
                     continue
                 seen.add(real)
@@ -140,8 +153,13 @@ def expand_inputs(
             found_by[argument] = searched(argument, set())
         elif any(char in argument for char in "*?[") and not os.path.exists(argument):
             seen: set[str] = set()
-            matches = sorted(glob.glob(argument, recursive=True))
-            found_by[argument] = [p for m in matches for p in (searched(m, seen) if os.path.isdir(m) else [m] if wanted(Path(m)) else [])]
+            if "**" in Path(argument).parts:  # glob's ** follows a link that points back up ~40 levels deep, and
+                # two such links make it run for ever: the folder walk visits each folder once
+                base = _fixed_part(argument)
+                found_by[argument] = [p for p in searched(base, seen) if _matches(Path(argument).parts, Path(p).parts)] if os.path.isdir(base) else []
+            else:
+                matches = [m for m in sorted(glob.glob(argument)) if not _annotated_copy(m, _fixed_part(argument))]
+                found_by[argument] = [p for m in matches for p in (searched(m, seen) if os.path.isdir(m) else [m] if wanted(Path(m)) else [])]
         elif _lock_file(argument):
             found_by[argument] = []
             left.append((argument, "Excel 或 WPS 的锁定文件（有人正打开对应的工作簿），不是工作簿"))
@@ -151,12 +169,51 @@ def expand_inputs(
         found_nothing.extend(a for a, found in found_by.items() if not found and not any(path == a for path, _ in left))
     if skipped is not None:
         skipped.extend(left)
+    if unreadable is not None:
+        unreadable.extend(dict.fromkeys(closed))
     once = {}
     for path in (p for found in found_by.values() for p in found):
         key = os.path.normcase(os.path.realpath(path))
         if key not in once or (os.path.islink(once[key]) and not os.path.islink(path)):  # the file's own name before a link's
             once[key] = path
     return list(once.values())
+
+
+def _matches(pattern: tuple[str, ...], path: tuple[str, ...]) -> bool:
+    """Does `path` match the glob `pattern` part by part (** standing for any number of folders)?"""
+    if not pattern:
+        return not path
+    if pattern[0] == "**":
+        return any(_matches(pattern[1:], path[i:]) for i in range(len(path) + 1))
+    return bool(path) and fnmatch.fnmatch(path[0], pattern[0]) and _matches(pattern[1:], path[1:])
+
+
+def _fixed_part(pattern: str) -> str:
+    """The folder a glob pattern starts from: its path up to the first part with a wildcard."""
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if any(char in part for char in "*?[")), len(parts))
+    return str(Path(*parts[:fixed])) if fixed else "."
+
+
+def _annotated_copy(path: str, base: str) -> bool:
+    """Is `path` inside a folder below `base` that an --annotate-dir marked?"""
+    top = Path(os.path.abspath(base))
+    here = Path(os.path.abspath(path)).parent
+    while here != top and here.is_relative_to(top):
+        if (here / ANNOTATED_MARK).is_file():
+            return True
+        here = here.parent
+    return False
+
+
+def mark_annotate_folder(folder: str) -> None:
+    """Make the --annotate-dir folder and say in it that it holds copies (ANNOTATED_MARK).  Where
+    it cannot be made, each copy then says so (its outcome), with the file it was for."""
+    mark = Path(folder) / ANNOTATED_MARK
+    with contextlib.suppress(OSError):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        if not mark.exists():
+            mark.write_text(_MARK_TEXT, encoding="utf-8")
 
 
 def _lock_file(path: str) -> bool:
@@ -268,6 +325,8 @@ def run_many(paths: list[str], options: Options, jobs: int = 0, scheduler: str =
 
     if options.annotate_dir and not options.annotate_root:
         options = dataclasses.replace(options, annotate_root=_common_folder(paths))
+    if options.annotate_dir and options.annotate_to:
+        mark_annotate_folder(options.annotate_to)
     workers = jobs or os.cpu_count() or 1
     parts = chunks(paths, workers)
     if scheduler:
@@ -368,11 +427,11 @@ def _stopping() -> bool:
     return _STOP is not None and _STOP.is_set()
 
 
-def pool_size(workers: int, tasks: int, platform: str = sys.platform) -> int:
-    """Worker processes for `tasks` chunks: no more than there are chunks, and on Windows no more
-    than 61, the most ProcessPoolExecutor accepts there (a server with 64 cores, or --jobs 100,
+def pool_size(workers: int, tasks: int, platform: str = sys.platform, cores: int | None = None) -> int:
+    """Worker processes for `tasks` chunks: no more than there are chunks or cores (--jobs 100 on
+    2 cores ran 77 processes, slower and ten times the memory), and on Windows no more than 61, the most ProcessPoolExecutor accepts there (a server with 64 cores, or --jobs 100,
     stopped the batch with a ValueError)."""
-    return max(1, min(workers, tasks, _WINDOWS_MOST_WORKERS if platform == "win32" else workers))
+    return max(1, min(workers, tasks, cores or os.cpu_count() or 1, _WINDOWS_MOST_WORKERS if platform == "win32" else workers))
 
 
 _WINDOWS_MOST_WORKERS = 61  # concurrent.futures.process._MAX_WINDOWS_WORKERS: it waits on at most 63 handles
@@ -422,26 +481,68 @@ def _on_dask(paths: list[str], options: Options, scheduler: str, record: Callabl
         from dask.distributed import as_completed as dask_completed
     except ImportError as error:
         raise SchedulerError(f'--scheduler 需要 Dask distributed，请先安装：pip install "xlplugin[cluster]"（{error}）') from error
-    try:
-        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
-    except (OSError, ValueError, TypeError) as error:  # TimeoutError is an OSError
-        raise SchedulerError(f"无法连接 Dask 集群 {scheduler}（cannot reach the scheduler）：{error}") from error
-    with client:
+    client = _connected(Client, scheduler)
+    # a lost scheduler is said in one line below: not also in the client's own logged tracebacks
+    with contextlib.ExitStack() as restore, client:  # the client closes (and may log) before logging is back
+        logging.disable(logging.ERROR)
+        restore.callback(logging.disable, logging.NOTSET)
+        try:
+            client.wait_for_workers(1, timeout=SCHEDULER_TIMEOUT)
+        except Exception as error:
+            raise SchedulerError(f"Dask 集群 {scheduler} 上没有可用的 worker（no workers），请先启动 dask worker（{error or type(error).__name__}）") from error
         workers = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
         parts = chunks(paths, workers)
         futures = client.map(run_chunk, parts, options=options, pure=False)
         chunk_of = dict(zip(futures, parts))
         killed = []
-        for future in dask_completed(futures):
-            try:
-                record(future.result())
-            except KilledWorker:  # every worker that took it died (Dask retries a few times)
-                killed.extend(chunk_of[future])
-        for path in killed:  # one task at a time: a worker that dies then takes no other task with it
-            try:
-                record(client.submit(run_chunk, [path], options, pure=False).result())
-            except KilledWorker:
-                record([_died(path)])
+        try:
+            for future in dask_completed(futures):
+                try:
+                    record(future.result())
+                except KilledWorker:  # every worker that took it died (Dask retries a few times)
+                    killed.extend(chunk_of[future])
+            for path in killed:  # one task at a time: a worker that dies then takes no other task with it
+                try:
+                    record(client.submit(run_chunk, [path], options, pure=False).result())
+                except KilledWorker:
+                    record([_died(path)])
+        except KeyboardInterrupt:
+            client.cancel(futures)  # the chunks not started stay so; those running end with their chunk
+            raise
+        except Exception as error:  # the scheduler went away (connection lost, cancelled futures)
+            raise SchedulerError(
+                f"与 Dask 集群 {scheduler} 的连接中断（scheduler lost），没有输出报告；请检查集群后重新运行，或去掉 --scheduler 在本机运行"
+                f"（{type(error).__name__}: {' '.join(str(error).split())}）"
+            ) from error
+
+
+def _connected(client_type, scheduler: str):
+    """A Client of `scheduler`, or SchedulerError within SCHEDULER_TIMEOUT and a few seconds: a port
+    that answers but is no scheduler (its dashboard, another service) may keep the handshake
+    waiting for ever, or send bytes that Dask reads as an absurd message size."""
+    result: list = []
+
+    def connect() -> None:
+        try:
+            result.append(client_type(scheduler, timeout=SCHEDULER_TIMEOUT))
+        except BaseException as error:  # MemoryError from a stranger's bytes too
+            result.append(error)
+
+    thread = threading.Thread(target=connect, name="xlplugin-dask-connect", daemon=True)
+    thread.start()
+    thread.join(_seconds(SCHEDULER_TIMEOUT) + 5)
+    if not result:
+        raise SchedulerError(f"无法连接 Dask 集群 {scheduler}（cannot reach the scheduler）：{SCHEDULER_TIMEOUT} 内没有得到 Dask 调度器的应答；请确认地址和端口（调度器端口默认 8786，8787 是仪表板）")
+    if isinstance(result[0], BaseException):
+        error = result[0]
+        if isinstance(error, KeyboardInterrupt):
+            raise error
+        raise SchedulerError(f"无法连接 Dask 集群 {scheduler}（cannot reach the scheduler）：{error or type(error).__name__}") from error
+    return result[0]
+
+
+def _seconds(duration: str) -> float:
+    return float(duration.rstrip("s"))
 
 
 def _annotation_target(path: str, options: Options) -> Path | None:

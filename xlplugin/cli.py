@@ -11,6 +11,7 @@ import contextlib
 import errno
 import io
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,6 +132,7 @@ def validate(
             UNREADABLE_SUFFIXES,
             WORKBOOK_SUFFIXES,
             Options,
+            Outcome,
             ProgressBar,
             SchedulerError,
             expand_inputs,
@@ -152,17 +154,23 @@ def validate(
     earlier_summary = bool(summary_to and summary_to.lower().endswith(".xlsx") and Path(summary_to).is_file())
     if earlier_summary and not is_summary(summary_to):
         _fail(f"{summary_to}: 已有这个工作簿，它不是 xlplugin 写出的汇总表，不会覆盖（would overwrite a workbook）；请换一个文件名")
+    if annotate_dir:  # the copies would be written among the originals they copy
+        inside = next((w for w in workbooks if os.path.isdir(w) and Path(os.path.abspath(w)).is_relative_to(os.path.abspath(annotate_dir))), None)
+        if inside is not None:
+            _fail(f"{annotate_dir}: --annotate-dir 不能是要检查的文件夹 {inside} 本身或它的上级文件夹（copies would mix with the originals）；请换一个文件夹，例如 {Path(inside) / '标注'}")
     found_nothing: list[str] = []
     skipped: list[tuple[str, str]] = []
-    paths = expand_inputs(workbooks, annotate_dir, [summary_to or ""], found_nothing, skipped)
+    closed: list[tuple[str, str]] = []
+    paths = expand_inputs(workbooks, annotate_dir, [summary_to or ""], found_nothing, skipped, closed)
     if earlier_summary:  # ours (checked above), named among the inputs (a shell's *.xlsx): replaced, not checked
         ours = Path(summary_to).resolve()
         skipped += [(p, f"{SUMMARY_SKIPPED}（本次更新它）") for p in paths if Path(p).resolve() == ours]
         paths = [p for p in paths if Path(p).resolve() != ours]
     for path, why in skipped:
         click.echo(printable(f"xlplugin: 提示：跳过 {path}：{why}"), err=True)
+    unopened = [Outcome(folder, error=f"{folder}: 无法打开文件夹（cannot open folder）：{why}；其中的工作簿没有检查") for folder, why in closed]
     if not paths:
-        _fail(printable(f"没有找到要校验的工作簿（no workbooks）：{' '.join(workbooks)}"))
+        _fail(printable("；".join(o.error for o in unopened) or f"没有找到要校验的工作簿（no workbooks）：{' '.join(workbooks)}"))
     for argument in found_nothing:  # a mistyped folder or pattern beside others would leave units out unseen
         click.echo(printable(f"xlplugin: 提示：「{argument}」中没有找到工作簿（no workbooks found）"), err=True)
     written = {Path(target).resolve(): option for target, option in ((output, "-o"), (summary_to, "--summary")) if target}
@@ -187,7 +195,7 @@ def validate(
     for outcome in outcomes:
         if outcome.skipped:
             click.echo(printable(f"xlplugin: 提示：跳过 {outcome.path}：{outcome.skipped}"), err=True)
-    outcomes = [o for o in outcomes if not o.skipped]
+    outcomes = [o for o in outcomes if not o.skipped] + unopened  # a folder not opened is listed, as a file not read
     if not outcomes:
         _fail(printable(f"没有要校验的工作簿（no workbooks）：{' '.join(workbooks)} 中只有 xlplugin 写出的汇总表"))
     for outcome in outcomes:
