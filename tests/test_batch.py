@@ -283,6 +283,9 @@ def test_on_a_dask_cluster_relative_paths_mean_the_callers_folder(tmp_path, monk
     assert json.loads(there.stdout) == json.loads(here.stdout)
     assert "X-8" in {f["rule_id"] for w in json.loads(there.stdout)["workbooks"] for f in w["findings"] if f["severity"] == "error"}
     assert sorted(p.name for p in (work / "标注").glob("*.xlsx")) == ["乙.xlsx", "甲.xlsx"] and not list(elsewhere.rglob("*.xlsx"))
+    written = sorted(line for line in there.stderr.splitlines() if line.startswith("已写出标注文件："))
+    assert written == sorted(line for line in here.stderr.splitlines() if line.startswith("已写出标注文件：")) == [
+        "已写出标注文件：标注/乙.xlsx", "已写出标注文件：标注/甲.xlsx"]  # as the command named them, on either path
 
 
 def test_on_dask_a_workbook_that_kills_every_worker_takes_only_itself(folder):

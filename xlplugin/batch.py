@@ -578,16 +578,24 @@ def _annotate(report: WorkbookReport, source: Path, target: Path, options: Optio
     from .io.files import backed_up
     from .marks import plan_marks
 
+    shown = _as_given(target, options)
     if target.resolve() == source.resolve() and not options.in_place:
-        return "", f"{target}: 标注副本不能覆盖原文件；如需直接标注原文件请加 --in-place（would overwrite the original）"
+        return "", f"{shown}: 标注副本不能覆盖原文件；如需直接标注原文件请加 --in-place（would overwrite the original）"
     try:
         with backed_up(source, options.in_place) as backup:
             annotate_file(source, target, plan_marks(report), accept_loss=options.allow_loss)
     except AnnotateRefused as error:
         return "", str(error)
     except OSError as error:
-        return "", f"{target}: 无法写入（cannot write）：{os_problem(error)}"
-    return f"{target}" + (f"（原文件备份：{backup}）" if backup else ""), ""
+        return "", f"{shown}: 无法写入（cannot write）：{os_problem(error)}"
+    return f"{shown}" + (f"（原文件备份：{_as_given(backup, options) if backup else ''}）" if backup else ""), ""
+
+
+def _as_given(path: Path, options: Options) -> str:
+    """`path` as the user's command named it, without the caller's folder a Dask worker joined to
+    it (Options.at), so that the messages of both paths read the same."""
+    text, prefix = str(path), os.path.join(options.base, "")
+    return text[len(prefix) :] if options.base and text.startswith(prefix) else text
 
 
 def _lean(inspection):
