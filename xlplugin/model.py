@@ -13,6 +13,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+# In Inspection.texts, between the heading a note continues (the cell to its left or the row above)
+# and the note itself: the rules decide whether the heading's subject is the note's (checks.py).
+HEADING_END = "\u2063"
 
 @dataclass
 class Sheet:
@@ -158,7 +161,7 @@ class Inspection:
     missing: dict[str, str]  # canonical name → why it was not found
     sheets: list[str]
     problems: list[Problem] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)  # sentences anywhere in the workbook that may note an empty table
+    texts: list[str] = field(default_factory=list)  # sentences anywhere in the workbook that may note an empty table (HEADING_END)
 
 
 ERROR, WARNING, INFO = "error", "warning", "info"

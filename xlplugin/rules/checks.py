@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ..model import ERROR, INFO, Finding
+from ..model import ERROR, HEADING_END, INFO, Finding
 from .facts import FactRow, Facts, TableMissing, Unavailable, parse_reference
 from .tolerance import Comparison, Operand, adds_up_exactly, compare, exceeds
 
@@ -296,11 +296,22 @@ def check_empty_note(rule: Rule, facts: Facts) -> list[Finding] | None:
             continue
         # elsewhere (the 说明), the sentence that names the table's subject must say so: one long
         # 说明 cell names 政府性基金 in one sentence and says 无因公出国 in another
-        sentences = [part for text in facts.inspection.texts for part in _SENTENCE_END.split(text) if keywords[table_id] in part]
+        texts = [_with_heading(text, keywords[table_id], rule.params.get("subjects", [])) for text in facts.inspection.texts]
+        sentences = [part for text in texts for part in _SENTENCE_END.split(text) if keywords[table_id] in part]
         if any(note.search(text) for text in [*table.notes, *sentences]):
             continue
         findings.append(make_finding(rule, table.name, table.sheet, table.title_cell))
     return findings if ran else None
+
+
+def _with_heading(text: str, keyword: str, subjects: list[str]) -> str:
+    """A note with the heading it continues (HEADING_END): 「七、政府性基金…决算表」 above 「本单位未发生
+    此类收支。」 notes table 7.  Not when the note names another table's subject itself: 「本单位无国有
+    资本经营预算收支」 below the same heading notes table 8 only."""
+    heading, joined, note = text.partition(HEADING_END)
+    if joined and any(subject in note for subject in subjects if subject != keyword):
+        return note
+    return f"{heading}：{note}" if joined else text
 
 
 def check_code_scope(rule: Rule, facts: Facts) -> list[Finding] | None:
@@ -331,12 +342,14 @@ def check_code_scope(rule: Rule, facts: Facts) -> list[Finding] | None:
 def check_columns_present(rule: Rule, facts: Facts) -> list[Finding] | None:
     """Columns a table must print once it prints any of a check's `when_any` columns (三公:
     公务用车购置及运行费 split into 购置费 and 运行费).  The finding stands on the header cell of
-    the check's `at` column, or of the first of `when_any` that is printed."""
+    the check's `at` column, or of the first of `when_any` that is printed.  A table with a column
+    whose header was not understood is not judged: the column may be the one missing, in words
+    of its own (R-2 says so)."""
     findings: list[Finding] = []
     ran = False
     for check in rule_checks(rule):
         table = facts.by_id.get(check["table"])
-        if table is None:
+        if table is None or any(problem.kind == "column" for problem in table.problems):
             continue
         printed = {key: letter for block in table.blocks.values() for key, letter in block.columns.items()}
         shown = [key for key in [*check.get("at", []), *check["when_any"]] if key in printed]

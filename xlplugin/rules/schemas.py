@@ -276,20 +276,25 @@ def _parents(code_rows: list[_CodeRow]) -> list[str]:
 
 
 def _levels_listed(code_rows: list[_CodeRow], parents: list[str]) -> list[bool]:
-    """False for the first row under a 类 or 款 that its block leaves out: a 项 right under its
-    类 (the 款 row deleted), or a 款 with no 类 row above it.  Only the first such row of each
-    missing parent, so that one missing row is one finding; a row not under its parent at all
-    is H-6b's."""
-    listed, reported = [], set()
+    """False for the first row under a 类 or 款 that its table does not list: a 项 right under its
+    类 (the 款 row deleted), or a 款 with no 类 row.  The parent may stand in another block of the
+    table (the central 基本支出 table continues 302's list from its second block into its third).
+    Only the first such row of each missing parent, so that one missing row is one finding; a row
+    listed under another parent is H-6b's."""
+    listed: dict[tuple[int, str, str], set[str]] = {}
+    for row in code_rows:
+        listed.setdefault((row.workbook, row.table, row.catalog), set()).add(row.code)
+    found, reported = [], set()
     for row, parent in zip(code_rows, parents):
         code = row.code
         direct = code[:-2]
-        missing = len(code) in (5, 7) and code.isdigit() and code.startswith(parent) and len(parent) < len(direct)
+        table = (row.workbook, row.table, row.catalog)
+        missing = len(code) in (5, 7) and code.isdigit() and code.startswith(parent) and direct not in listed[table]
         if missing:
-            missing = (row.group, direct) not in reported
-            reported.add((row.group, direct))
-        listed.append(not missing)
-    return listed
+            missing = (table, direct) not in reported
+            reported.add((table, direct))
+        found.append(not missing)
+    return found
 
 
 _CATALOG_NAMES = {FUNCTIONAL: "支出功能分类", ECONOMIC: "部门预算支出经济分类"}

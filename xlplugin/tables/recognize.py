@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from ..model import Block, Inspection, Problem, RecognizedTable, Row, Sheet
+from ..model import HEADING_END, Block, Inspection, Problem, RecognizedTable, Row, Sheet
 from ..specs import BlockSpec, TableSpec, YearSpec
 from ..text import Memo, NotANumber, a1, column_letter, covered_cells, is_code, normalize_label, parse_amount, split_code
 from .titles import TITLE_MARK, TitleHit, find_titles, prefix_parts
@@ -95,7 +95,7 @@ def _text_cells(sheet: Sheet, may_note: Memo, notes: list[str]) -> list[tuple[in
             if type(value) is str:
                 if may_note[value]:
                     heading = _heading(rows, r, c)
-                    notes.append(f"{heading}：{value}" if heading else value)
+                    notes.append(f"{heading}{HEADING_END}{value}" if heading else value)
                 if TITLE_MARK in value:
                     candidates.append((r, c, value))
     return candidates
