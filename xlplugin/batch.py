@@ -97,8 +97,9 @@ def expand_inputs(
     run writes (anything inside `outputs`, its --annotate-dir, which may hold the copies of an
     earlier run, and the files `written`, its --summary table) and the folders below it that an
     earlier run's --annotate-dir marked (ANNOTATED_MARK).  A folder that cannot be opened is added
-    to `unreadable` with the reason (its workbooks would otherwise be left out without a word).  A lock file given by name (a
-    shell's *.xlsx while a colleague has a workbook open) is added to `skipped` with the reason.
+    to `unreadable` with the reason (its workbooks would otherwise be left out without a word).  A
+    lock file given by name (a shell's *.xlsx while a colleague has a workbook open) is added to
+    `skipped` with the reason.
     The folders and patterns that found nothing are added to `found_nothing`.  Linked folders are
     searched too, after the real ones (a file is named by its own folders where it can be); a
     file reached twice (a folder and a file in it, or a link to it) is checked once; a broken link
@@ -196,9 +197,10 @@ def _fixed_part(pattern: str) -> str:
 
 
 def _annotated_copy(path: str, base: str) -> bool:
-    """Is `path` inside a folder below `base` that an --annotate-dir marked?"""
+    """Is `path` (a file, or a folder a pattern matched) a folder below `base` that an --annotate-dir
+    marked, or inside one?"""
     top = Path(os.path.abspath(base))
-    here = Path(os.path.abspath(path)).parent
+    here = Path(os.path.abspath(path))
     while here != top and here.is_relative_to(top):
         if (here / ANNOTATED_MARK).is_file():
             return True
@@ -429,8 +431,8 @@ def _stopping() -> bool:
 
 def pool_size(workers: int, tasks: int, platform: str = sys.platform, cores: int | None = None) -> int:
     """Worker processes for `tasks` chunks: no more than there are chunks or cores (--jobs 100 on
-    2 cores ran 77 processes, slower and ten times the memory), and on Windows no more than 61, the most ProcessPoolExecutor accepts there (a server with 64 cores, or --jobs 100,
-    stopped the batch with a ValueError)."""
+    2 cores ran 77 processes, slower and ten times the memory), and on Windows no more than 61,
+    the most ProcessPoolExecutor accepts there (a 64-core server stopped the batch with a ValueError)."""
     return max(1, min(workers, tasks, cores or os.cpu_count() or 1, _WINDOWS_MOST_WORKERS if platform == "win32" else workers))
 
 
@@ -472,7 +474,7 @@ class SchedulerError(Exception):
     """The Dask cluster of --scheduler cannot be used (not installed, bad address, unreachable); str() is for the user."""
 
 
-SCHEDULER_TIMEOUT = "30s"  # to reach the scheduler: a busy one on the office network may take seconds
+SCHEDULER_TIMEOUT = 30  # seconds to reach the scheduler: a busy one on the office network may take seconds
 
 
 def _on_dask(paths: list[str], options: Options, scheduler: str, record: Callable[[list[Outcome]], None]) -> None:
@@ -530,19 +532,15 @@ def _connected(client_type, scheduler: str):
 
     thread = threading.Thread(target=connect, name="xlplugin-dask-connect", daemon=True)
     thread.start()
-    thread.join(_seconds(SCHEDULER_TIMEOUT) + 5)
+    thread.join(SCHEDULER_TIMEOUT + 5)
     if not result:
-        raise SchedulerError(f"无法连接 Dask 集群 {scheduler}（cannot reach the scheduler）：{SCHEDULER_TIMEOUT} 内没有得到 Dask 调度器的应答；请确认地址和端口（调度器端口默认 8786，8787 是仪表板）")
+        raise SchedulerError(f"无法连接 Dask 集群 {scheduler}（cannot reach the scheduler）：{SCHEDULER_TIMEOUT} 秒内没有得到 Dask 调度器的应答；请确认地址和端口（调度器端口默认 8786，8787 是仪表板）")
     if isinstance(result[0], BaseException):
         error = result[0]
         if isinstance(error, KeyboardInterrupt):
             raise error
         raise SchedulerError(f"无法连接 Dask 集群 {scheduler}（cannot reach the scheduler）：{error or type(error).__name__}") from error
     return result[0]
-
-
-def _seconds(duration: str) -> float:
-    return float(duration.rstrip("s"))
 
 
 def _annotation_target(path: str, options: Options) -> Path | None:
@@ -588,7 +586,7 @@ def _annotate(report: WorkbookReport, source: Path, target: Path, options: Optio
         return "", str(error)
     except OSError as error:
         return "", f"{shown}: 无法写入（cannot write）：{os_problem(error)}"
-    return f"{shown}" + (f"（原文件备份：{_as_given(backup, options) if backup else ''}）" if backup else ""), ""
+    return shown + (f"（原文件备份：{_as_given(backup, options)}）" if backup else ""), ""
 
 
 def _as_given(path: Path, options: Options) -> str:

@@ -244,8 +244,9 @@ def clear(workbook: str, output: str | None, in_place: bool, allow_loss: bool) -
         _fail(f"{target}: 无法写入（cannot write）：{os_problem(error)}")
     note = f"（原文件备份：{backup}）" if backup else ""
     click.echo(f"已清除标注：{target}{note}")
-    if cleared.warning():
-        click.echo(f"{source}: {cleared.warning()}", err=True)
+    warning = cleared.warning()
+    if warning:
+        click.echo(f"{source}: {warning}", err=True)
 
 
 @main.command()
