@@ -28,6 +28,7 @@ _PACKAGE_SUFFIXES = (".xlsx", ".xlsm")  # the names by which both readers know a
 # sheet has a few thousand cells; a sheet past this many is refused with the corner to look at.
 MAX_CELLS = 5_000_000
 MAX_PART_BYTES = 1 << 30  # one part of the package, unpacked: a 决算 workbook's largest is a few hundred KB
+_BLANK = {"": None}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -135,12 +136,12 @@ def _read_calamine(path: Path) -> list[Sheet]:
         else:  # python-calamine picks its parser by the name: an .xlsx saved as 单位.xls would be read as an old .xls
             with path.open("rb") as handle:
                 book = CalamineWorkbook.from_filelike(handle)
-        sheets = []
+        sheets, blank = [], _BLANK.get  # blank(v, v): "" (an empty cell) as None, any other value as itself
         for meta in book.sheets_metadata:
             if str(meta.typ) != "SheetTypeEnum.WorkSheet":
                 continue
             raw = book.get_sheet_by_name(meta.name)
-            rows = [[None if v == "" else v for v in row] for row in raw.to_python(skip_empty_area=False)]
+            rows = [list(map(blank, row, row)) for row in raw.to_python(skip_empty_area=False)]
             merges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (raw.merged_cell_ranges or [])]
             sheets.append(Sheet(meta.name, rows, merges))
         book.close()
