@@ -374,3 +374,32 @@ def test_undo_addresses_are_split_below_the_excel_cell_limit():
     chunks = undo_runs(cells, 30_000)
     assert [a for chunk in chunks for a in chunk] == cells
     assert len(chunks) > 1 and all(len(" ".join(chunk)) <= 30_000 for chunk in chunks)
+
+
+def _strict(source: Path, target: Path) -> Path:
+    """`source` in Strict Open XML namespaces, as Excel's "Strict Open XML Spreadsheet (*.xlsx)" saves it."""
+    names = [
+        (b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main"),
+        (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships", b"http://purl.oclc.org/ooxml/officeDocument/relationships"),
+    ]
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename.endswith((".xml", ".rels")) and info.filename != "[Content_Types].xml":
+                for transitional, strict in names:
+                    data = data.replace(transitional, strict)
+            new.writestr(info, data)
+    return target
+
+
+def test_a_strict_open_xml_workbook_is_validated_but_never_annotated_into_an_empty_one(tmp_path):
+    """openpyxl reads a Strict workbook as one without worksheets: annotated (or cleared, or marked
+    in place) through it, every sheet was gone and `clear` ended in a traceback."""
+    source = _strict(_broken(tmp_path / "单位.xlsx"), tmp_path / "严格.xlsx")
+    before = source.read_bytes()
+    result = run_cli("validate", str(source))
+    assert result.returncode == 1 and "T1-1" in result.stdout, result.stdout  # the values are read as usual
+    for command in (("validate", str(source), "--annotate", str(tmp_path / "标注.xlsx")), ("validate", str(source), "--in-place"), ("clear", str(source), "-o", str(tmp_path / "清除.xlsx"))):
+        result = run_cli(*command)
+        assert result.returncode == 2 and "Strict Open XML" in result.stderr and "Traceback" not in result.stderr, (command, result.stderr)
+    assert source.read_bytes() == before and {p.name for p in tmp_path.iterdir()} == {"单位.xlsx", "严格.xlsx"}

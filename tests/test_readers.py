@@ -35,15 +35,14 @@ def _rewrite(path: Path, change) -> None:
     tmp.replace(path)
 
 
+def _substitute(path: Path, part: str, pattern: bytes, replacement: bytes) -> None:
+    """re.sub(pattern, replacement) once in the package's part `part`."""
+    _rewrite(path, lambda name, data: (name, re.sub(pattern, replacement, data, count=1) if name == part else data))
+
+
 def _cache(path: Path, sheet_part: str, cell: str, value: str) -> None:
     """Give formula cell `cell` the cached value Excel would have stored."""
-
-    def cached(name: str, data: bytes) -> tuple[str, bytes]:
-        if name == sheet_part:
-            data = re.sub(rf'(<c r="{cell}"[^>]*>\s*<f>[^<]*</f>)\s*(<v\s*/>|<v></v>)?'.encode(), rb"\1<v>" + value.encode() + b"</v>", data)
-        return name, data
-
-    _rewrite(path, cached)
+    _substitute(path, sheet_part, rf'(<c r="{cell}"[^>]*>\s*<f>[^<]*</f>)\s*(<v\s*/>|<v></v>)?'.encode(), rb"\1<v>" + value.encode() + b"</v>")
 
 
 @pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
@@ -92,8 +91,19 @@ def _moved(part: str):
 _stored_elsewhere = _moved(_T5_PART)
 
 
-@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
-@pytest.mark.parametrize("spelling", [_r_attribute_last, _prefixed, _stored_elsewhere], ids=["r_attribute_last", "prefixed", "stored_elsewhere"])
+def _strict(name: str, data: bytes) -> tuple[str, bytes]:
+    """Every part in Strict Open XML namespaces, as Excel's "Strict Open XML Spreadsheet" saves it."""
+    if name.endswith((".xml", ".rels")) and name != "[Content_Types].xml":
+        data = data.replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main")
+        data = data.replace(b"http://schemas.openxmlformats.org/officeDocument/2006/relationships", b"http://purl.oclc.org/ooxml/officeDocument/relationships")
+    return name, data
+
+
+@pytest.mark.parametrize(
+    "reader,spelling",
+    [(reader, spelling) for reader in ("calamine", "openpyxl") for spelling in (_r_attribute_last, _prefixed, _stored_elsewhere)] + [("calamine", _strict)],
+    ids=[f"{r}-{s}" for r in ("calamine", "openpyxl") for s in ("r_attribute_last", "prefixed", "stored_elsewhere")] + ["calamine-strict"],
+)
 def test_formula_without_cached_value_is_reported_however_the_writer_spells_the_sheet(tmp_path, reader, spelling):
     path = tmp_path / "公式.xlsx"
     _with_formula(path)
@@ -112,6 +122,32 @@ def test_formula_with_cached_value_reads_the_cached_value(tmp_path, reader):
     table = inspect_workbook(path, reader=reader).tables[T5]
     assert table.value("合计", "合计") == 3.75
     assert table.problems == []
+
+
+def _cell_xml(path: Path, cell: str, xml: bytes) -> None:
+    """Replace formula cell `cell` of T5 by `xml`, as another writer stores it."""
+    _substitute(path, _T5_PART, rf'<c r="{cell}"[^>]*>.*?</c>'.encode(), xml)
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_a_formula_that_shows_zero_as_blank_has_a_cached_value(tmp_path, reader):
+    """=IF(x=0,"",x) as Excel and LibreOffice save it: a text result, the empty text cached."""
+    path = tmp_path / "公式.xlsx"
+    _with_formula(path)
+    _cell_xml(path, "C7", b'<c r="C7" s="8" t="str"><f>IF(D7+E7=0,"",D7+E7)</f><v></v></c>')
+    table = inspect_workbook(path, reader=reader).tables[T5]
+    assert table.value("合计", "合计") is None and table.problems == []
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+@pytest.mark.parametrize("error", ["#DIV/0!", "#N/A", "#REF!"])
+def test_a_formula_error_is_read_as_its_text_not_as_a_blank(tmp_path, reader, error):
+    """python-calamine reads a cached error as "": the amount would pass as a blank (0)."""
+    path = tmp_path / "公式.xlsx"
+    _with_formula(path)
+    _cell_xml(path, "C7", b'<c r="C7" s="8" t="e"><f>D7/0</f><v>' + error.encode() + b"</v></c>")
+    table = inspect_workbook(path, reader=reader).tables[T5]
+    assert [(p.cell, p.message) for p in table.problems] == [("C7", f"「{error}」不是数字（not a number）")]
 
 
 @pytest.mark.parametrize("reader", ["calamine", "openpyxl"])

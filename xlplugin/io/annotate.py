@@ -52,6 +52,7 @@ from ..marks import (
 )
 from ..text import cell_reference, column_letter, covered_cells
 from .patch import Unsupported, annotate_package, clear_package, stored_fill
+from .readers import SHEET_ENTRY
 
 # Parts of a package that openpyxl does not carry over when it saves a workbook.
 _DROPPED_PARTS = {
@@ -272,6 +273,11 @@ def _remove_result_sheets(book: Workbook) -> None:
 
 
 def _load(path: Path, accept_loss: bool) -> Workbook:
+    if _strict(path):  # openpyxl reads such a workbook as one without worksheets: saved, every sheet would be gone
+        raise AnnotateRefused(
+            f"{path}: 工作簿为“Strict Open XML 电子表格”格式，暂不能标注或清除标注（校验不受影响）；"
+            "请在 Excel 中另存为“Excel 工作簿(*.xlsx)”后再操作（Strict Open XML）"
+        )
     lost = at_risk(path)
     if lost and not accept_loss:
         raise AnnotateRefused(
@@ -280,9 +286,28 @@ def _load(path: Path, accept_loss: bool) -> Workbook:
             lost,
         )
     try:
-        return openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True, keep_links=True)
+        book = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm", rich_text=True, keep_links=True)
     except Exception as error:  # a damaged part that the value reader did not need
         raise AnnotateRefused(f"{path}: 工作簿有损坏的部分，未写出文件（damaged part）：{error}") from error
+    listed = _listed_sheets(path)
+    if len(book.sheetnames) < listed:  # whatever the cause, a save would drop the sheets openpyxl did not read
+        raise AnnotateRefused(f"{path}: 工作簿列出 {listed} 张工作表，只读出 {len(book.sheetnames)} 张，为避免丢失，未写出文件（sheets not read）")
+    return book
+
+
+_STRICT_MAIN = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+def _strict(path: Path) -> bool:
+    """Whether the workbook is saved as Strict Open XML (Excel's "Strict Open XML Spreadsheet")."""
+    with zipfile.ZipFile(path) as package:
+        return _STRICT_MAIN in package.read("xl/workbook.xml") if "xl/workbook.xml" in package.NameToInfo else False
+
+
+def _listed_sheets(path: Path) -> int:
+    """How many sheets (worksheets and chart sheets) the workbook part lists."""
+    with zipfile.ZipFile(path) as package:
+        return len(SHEET_ENTRY.findall(package.read("xl/workbook.xml"))) if "xl/workbook.xml" in package.NameToInfo else 0
 
 
 def _save(book: Workbook, target: Path) -> Path:

@@ -31,8 +31,8 @@ MAX_PART_BYTES = 1 << 30  # one part of the package, unpacked: a 决算 workbook
 _BLANK = {"": None}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
-_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_SHEET_TAGS = {f"{{{ns}}}sheet" for ns in ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")}
+_REL_IDS = {f"{{{ns}}}id" for ns in ("http://schemas.openxmlformats.org/officeDocument/2006/relationships", "http://purl.oclc.org/ooxml/officeDocument/relationships")}
 
 
 class WorkbookReadError(Exception):
@@ -62,12 +62,27 @@ def read_workbook(path: str | Path, reader: str = "calamine") -> list[Sheet]:
             raise ValueError(f"unknown reader {reader!r}; choose one of {READERS}")
         if with_formulas:
             try:
-                uncached = _uncached_formulas(package, with_formulas)
+                uncached, errors = _formula_cells(package, with_formulas)
             except (KeyError, ElementTree.ParseError, DefusedXmlException) as error:
                 raise WorkbookReadError(path, f"文件已损坏（corrupt workbook）：{error}") from error
             for sheet in sheets:
                 sheet.uncached_formulas = uncached.get(sheet.name, set())
+                _show_errors(sheet, errors.get(sheet.name, {}))
     return sheets
+
+
+def _show_errors(sheet: Sheet, errors: dict[tuple[int, int], str]) -> None:
+    """Put a formula's cached error value (#DIV/0!, #N/A…) where python-calamine read a blank,
+    as openpyxl reads it: the cell is then 「#DIV/0!」, not a number (C-1), rather than a silent 0."""
+    rows = sheet.rows
+    for (r, c), text in errors.items():
+        while len(rows) <= r:
+            rows.append([])
+        row = rows[r]
+        if len(row) <= c:
+            row.extend([None] * (c + 1 - len(row)))
+        if row[c] is None:
+            row[c] = text
 
 
 def check_workbook_file(path: Path) -> None:
@@ -173,7 +188,7 @@ _REF = re.compile(rb"""\sr=["']([A-Z]+)(\d+)["']""")
 _FORMULA = re.compile(rb"<" + _PREFIX + rb"f[\s>/]")
 _VALUE = re.compile(rb"<" + _PREFIX + rb"v>[^<]+</")
 _INLINE = re.compile(rb"<" + _PREFIX + rb"is[\s>]")
-_SHEET_ENTRY = re.compile(rb"<" + _PREFIX + rb"sheet\s")  # in xl/workbook.xml
+SHEET_ENTRY = re.compile(rb"<" + _PREFIX + rb"sheet\s")  # in xl/workbook.xml
 _SHEET_FOLDER = "xl/worksheets/"
 
 
@@ -198,7 +213,7 @@ def sheet_part_names(package: zipfile.ZipFile) -> list[str]:
     relationships name elsewhere when it lists more sheets than that folder holds.  KeyError,
     ParseError or DefusedXmlException for a package without a readable xl/workbook.xml."""
     parts = [name for name in package.NameToInfo if _in_sheet_folder(name)]
-    if len(_SHEET_ENTRY.findall(package.read("xl/workbook.xml"))) > len(parts):
+    if len(SHEET_ENTRY.findall(package.read("xl/workbook.xml"))) > len(parts):
         parts = list(dict.fromkeys([*parts, *(p for p in _sheet_parts(package).values() if p in package.NameToInfo)]))
     return parts
 
@@ -230,7 +245,7 @@ def too_large(sheet: str, rows: int, columns: int) -> str:
 def value_extent(xml: bytes) -> tuple[int, int]:
     """(rows, columns) of a sheet's grid from A1 to its farthest cell with a value: what a reader builds."""
     rows = columns = 0
-    for place in _cells(xml, lambda body: _VALUE.search(body) or _INLINE.search(body)):
+    for place, _ in _cells(xml, lambda attributes, body: _VALUE.search(body) or _INLINE.search(body)):
         rows, columns = max(rows, place[0] + 1), max(columns, place[1] + 1)
     return rows, columns
 
@@ -242,28 +257,52 @@ def _check_extent(part: str, xml: bytes) -> None:
         raise _SheetTooLarge(part, rows, columns)
 
 
-def _cells(xml: bytes, holds: Callable[[bytes], object]) -> Iterator[tuple[int, int]]:
-    """0-based (row, col) of the cells whose content `holds` (a cell without its r attribute has
-    no place to report, and is left)."""
+def _cells(xml: bytes, holds: Callable[[bytes, bytes], object]) -> Iterator[tuple[tuple[int, int], object]]:
+    """0-based (row, col) of the cells for which holds(attributes, content) is true, with what it
+    gave (a cell without its r attribute has no place to report, and is left)."""
     for attributes, body in _CELL.findall(xml):
-        if body and holds(body):
+        found = holds(attributes, body) if body else None
+        if found:
             ref = _REF.search(attributes) if attributes else None
             if ref is not None:
-                yield int(ref[2]) - 1, column_index(ref[1].decode())
+                yield (int(ref[2]) - 1, column_index(ref[1].decode())), found
 
 
 def _in_sheet_folder(name: str) -> bool:
     return name.startswith(_SHEET_FOLDER) and name.endswith(".xml") and "/" not in name[len(_SHEET_FOLDER) :]
 
 
-def _uncached_formulas(package: zipfile.ZipFile, with_formulas: dict[str, bytes]) -> dict[str, set[tuple[int, int]]]:
-    """Per sheet name, the (row, col) of formula cells that carry no cached value."""
-    found: dict[str, set[tuple[int, int]]] = {}
+_STRING_RESULT = re.compile(rb"""\st=["']str["']""")  # a formula whose result is text: <v></v> caches ""
+_ERROR_RESULT = re.compile(rb"""\st=["']e["']""")
+_ERROR_VALUE = re.compile(rb"<" + _PREFIX + rb"v>\s*(#[^<]{1,20})</")
+
+
+def _formula_cell(attributes: bytes, body: bytes) -> str | None:
+    """What a formula cell's XML says of its cached value: "uncached" when there is none (openpyxl
+    writes <v></v> with no type; =IF(x=0,"",x) saved by Excel or LibreOffice is t="str" with
+    <v></v>, an empty text), its error text for an error (t="e"), else None."""
+    if not _FORMULA.search(body):
+        return None
+    if attributes and _ERROR_RESULT.search(attributes):
+        error = _ERROR_VALUE.search(body)
+        return error[1].decode("utf-8", "replace").strip() if error else None
+    if _VALUE.search(body) or (attributes and _STRING_RESULT.search(attributes)):
+        return None
+    return "uncached"
+
+
+def _formula_cells(package: zipfile.ZipFile, with_formulas: dict[str, bytes]) -> tuple[dict[str, set[tuple[int, int]]], dict[str, dict[tuple[int, int], str]]]:
+    """Per sheet name, the (row, col) of formula cells that carry no cached value, and the
+    cached error values of formula cells by (row, col)."""
+    uncached: dict[str, set[tuple[int, int]]] = {}
+    errors: dict[str, dict[tuple[int, int], str]] = {}
     for name, part in _sheet_parts(package).items():
-        uncached = set(_cells(with_formulas.get(part, b""), lambda body: _FORMULA.search(body) and not _VALUE.search(body)))
-        if uncached:
-            found[name] = uncached
-    return found
+        for place, found in _cells(with_formulas.get(part, b""), _formula_cell):
+            if found == "uncached":
+                uncached.setdefault(name, set()).add(place)
+            else:
+                errors.setdefault(name, {})[place] = found
+    return uncached, errors
 
 
 def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
@@ -272,8 +311,10 @@ def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
     rels = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
     targets = {rel.get("Id"): rel.get("Target") for rel in rels}
     parts = {}
-    for sheet in workbook.iter(f"{_MAIN_NS}sheet"):
-        target = targets.get(sheet.get(f"{_REL_NS}id"), "")
+    for sheet in workbook.iter():  # transitional or Strict namespaces (Excel's "Strict Open XML Spreadsheet")
+        if sheet.tag not in _SHEET_TAGS:
+            continue
+        target = targets.get(next((v for k, v in sheet.attrib.items() if k in _REL_IDS), None), "")
         if target.startswith("/"):
             parts[sheet.get("name")] = target.lstrip("/")
         elif target:
