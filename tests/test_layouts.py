@@ -91,3 +91,29 @@ def test_sample_and_template_without_merge_information():
         for name, table in with_merges.tables.items():
             for block, part in table.blocks.items():
                 assert without.tables[name].blocks[block].cells.equals(part.cells), (path.name, name, block)
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_split_codes_typed_as_numbers_are_the_same_codes(built, tmp_path, reader):
+    """类 | 款 | 项 typed into number cells: 06 is stored as 6 (a 00 number format shows 06 again).
+    The parts must still make 2080601, not 20861: the whole table had given H-6 errors."""
+    import openpyxl
+
+    path, expected = built["shanghai"]
+    book = openpyxl.load_workbook(path)
+    typed = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row[:3]:
+                if isinstance(cell.value, str) and cell.value.isdigit() and len(cell.value) in (2, 3):
+                    cell.value, cell.number_format = int(cell.value), "00"
+                    typed += 1
+    numbers = tmp_path / "数字编码.xlsx"
+    book.save(numbers)
+    assert typed > 100
+    result = inspect_workbook(numbers, reader=reader)
+    for table_name, cells in expected.cells.items():
+        for (row_key, column_key), address in cells.items():
+            assert result.tables[table_name].address(row_key, column_key) == address, (table_name, row_key, column_key)
+    original, typed_in = (json.loads(run_cli("validate", str(p), "--format", "json").stdout)["workbooks"][0]["findings"] for p in (path, numbers))
+    assert typed_in == original

@@ -655,7 +655,10 @@ def _label_parts(cells: tuple[Any, ...]) -> tuple[str, str, str]:
     code = ""
     if len(digits) == 1 and is_code(digits[0]):
         code = digits[0]
-    elif digits and len(digits[0]) == 3 and all(len(d) == 2 for d in digits[1:]) and len(digits) <= 3:
+    elif 1 < len(digits) <= 3 and len(digits[0]) == 3 and all(len(d) <= 2 for d in digits[1:]):
+        # 类 | 款 | 项 in cells of their own: 06 typed into a number cell is stored as 6 (and shown
+        # as 06 by a 00 number format), so a part of one digit is its level's two
+        digits = [digits[0], *(d.zfill(2) for d in digits[1:])]
         code = "".join(digits)
     return code, normalize_label("".join(words)), "".join(digits)
 
