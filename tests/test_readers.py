@@ -151,6 +151,20 @@ def test_a_formula_error_is_read_as_its_text_not_as_a_blank(tmp_path, reader, er
 
 
 @pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_dashes_pasted_from_pdf_and_word_read_as_zero_or_minus(tmp_path, reader):
+    """U+2212 (the minus sign of PDF and Word) and U+2010 (a hyphen) are not mapped to "-" by NFKC:
+    each had been a C-1 error, 「−」不是数字."""
+    path = tmp_path / "横线.xlsx"
+    shutil.copy(SAMPLE, path)
+    book = openpyxl.load_workbook(path)
+    book[T5]["D10"], book[T5]["E11"], book[T5]["C12"], book[T5]["D12"] = "\u2212", "\u2010", "\u2212" + "12.30", "———"
+    book.save(path)
+    table = inspect_workbook(path, reader=reader).tables[T5]
+    assert [table.value(*at) for at in (("2080101", "基本支出"), ("2080150", "项目支出"), ("2080199", "合计"), ("2080199", "基本支出"))] == [0.0, 0.0, -12.3, 0.0]
+    assert table.problems == []
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
 def test_text_where_a_number_belongs_is_a_problem_on_that_cell(tmp_path, reader):
     path = tmp_path / "文字.xlsx"
     shutil.copy(SAMPLE, path)

@@ -250,3 +250,36 @@ def test_a_table_without_its_own_unit_line_takes_the_unit_the_others_state(tmp_p
         ws["F3"] = "金额单位：万元"  # the stated units disagree: the others stay in 万元, the norm
     book.save(path)
     assert {t.unit for t in inspect_workbook(path).tables.values()} == {"万元"}
+
+
+@pytest.mark.parametrize("line", ["金额单位（元）", "单位(元)", "单位/元", "（金额单位：人民币元）", "计量单位：元"])
+def test_other_spellings_of_the_amount_unit_line(tmp_path, line):
+    """In 万元, a whole-元 workbook's rounding tolerance is 10,000 times too narrow: every sum a false error."""
+    import layouts
+
+    path = tmp_path / "元.xlsx"
+    layouts.build("yuan", path)
+    book = openpyxl.load_workbook(path)
+    for ws in book.worksheets:
+        for row in ws.iter_rows(max_row=4):
+            for cell in row:
+                if cell.value == "金额单位：元":
+                    cell.value = line
+    book.save(path)
+    assert {(t.unit, t.unit_stated) for t in inspect_workbook(path).tables.values()} == {("元", True)}
+
+
+def test_the_unit_name_and_the_amount_unit_in_one_cell(tmp_path):
+    """编制单位 and 金额单位 in one cell without a space; a name that starts with 元 is no unit line."""
+    path = tmp_path / "单位.xlsx"
+    book = openpyxl.load_workbook(TEMPLATE)
+    for ws in book.worksheets:
+        for row in ws.iter_rows(max_row=4):
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("金额单位"):
+                    cell.value = None
+                elif isinstance(cell.value, str) and cell.value.startswith("编制单位"):
+                    cell.value = "编制单位：元江县人力资源和社会保障局金额单位：万元"
+    book.save(path)
+    tables = inspect_workbook(path).tables.values()
+    assert {(t.unit, t.unit_stated, t.unit_name) for t in tables} == {("万元", True, "元江县人力资源和社会保障局")}

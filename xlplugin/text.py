@@ -24,7 +24,10 @@ _TITLE_PREFIX = re.compile(
     r"^(?:(?:附表|附件|表|公开)(?:\d+|[一二三四五六七八九十]+)表?[、.:\-]?|\d+[、.:\-])"
 )
 _TRAILING_PAREN = re.compile(r"\([^()]*\)$")
-_ZERO_MARKS = {"-", "—", "——", "--", "–", "―", "─", "/"}
+_ZERO_MARKS = {"-", "—", "——", "--", "–", "―", "─", "/", "———", "ー"}
+# minus signs and hyphens that NFKC leaves as they are (U+2212 from PDF and Word, U+2010/2011, U+2012/2013):
+# read as "-", so that −12.30 is a negative amount and − or ‐ a zero
+_DASHES = str.maketrans({"\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-"})
 
 
 def normalize_label(value: object) -> str:
@@ -93,7 +96,7 @@ _AMOUNT = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+")
 
 def _text_amount(value: str) -> float | None | type[NotANumber]:
     """parse_amount of a text: its number, None for blank, or NotANumber itself."""
-    text = _SPACE.sub("", unicodedata.normalize("NFKC", value))
+    text = _SPACE.sub("", unicodedata.normalize("NFKC", value)).translate(_DASHES)
     if not text:
         return None
     if text in _ZERO_MARKS:
