@@ -283,3 +283,19 @@ def test_the_unit_name_and_the_amount_unit_in_one_cell(tmp_path):
     book.save(path)
     tables = inspect_workbook(path).tables.values()
     assert {(t.unit, t.unit_stated, t.unit_name) for t in tables} == {("万元", True, "元江县人力资源和社会保障局")}
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_a_table_on_a_shown_sheet_wins_over_a_hidden_working_copy(tmp_path, reader):
+    """A unit's hidden working copy of 表五, with an old figure, placed before the published one:
+    it had won the tie, and its old figure gave errors on a sheet nobody sees."""
+    path = tmp_path / "底稿.xlsx"
+    book = openpyxl.load_workbook(SAMPLE)
+    t5 = "一般公共预算财政拨款支出决算表"
+    copy = book.copy_worksheet(book[t5])
+    copy.title, copy.sheet_state, copy["D10"] = "底稿", "hidden", 400.0
+    book.move_sheet(copy, offset=-book.index(copy))
+    book.save(path)
+    inspection = inspect_workbook(path, reader=reader)
+    assert inspection.tables[t5].sheet == t5 and inspection.tables[t5].value("2080101", "基本支出") == 493.92
+    assert any("底稿" in p.message or p.sheet == "底稿" for p in inspection.problems)  # the copy is not silently ignored

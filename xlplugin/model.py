@@ -25,6 +25,7 @@ class Sheet:
     rows: list[list[Any]]
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (row0, col0, row1, col1), 0-based, inclusive
     uncached_formulas: set[tuple[int, int]] = field(default_factory=set)  # 0-based (row, col)
+    hidden: bool = False  # hidden in Excel: a working copy there gives way to a table on a shown sheet
 
     def value(self, row: int, col: int) -> Any:
         if 0 <= row < len(self.rows):

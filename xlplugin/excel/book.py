@@ -51,7 +51,7 @@ def read_sheets(book: Any) -> list[Sheet]:
         if last.row * last.column > MAX_CELLS:  # one stray value in XFD1048576: billions of cells to ask Excel for
             raise WorkbookReadError(book.name, too_large(sheet.name, last.row, last.column))
         values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value or [[]]
-        sheets.append(Sheet(sheet.name, [list(row) for row in values]))
+        sheets.append(Sheet(sheet.name, [list(row) for row in values], hidden=not _visible(sheet)))
     return sheets
 
 
@@ -194,6 +194,13 @@ def _autofilter(sheet: Any, address: str) -> None:
         sheet.range(address).api.AutoFilter(1)
     except (NotImplementedError, AttributeError, TypeError):
         pass  # the remote engine has no autofilter; the desktop (COM) does
+
+
+def _visible(sheet: Any) -> bool:
+    try:
+        return bool(sheet.visible)
+    except NotImplementedError:
+        return True
 
 
 def _read_fill(cell: Any) -> str:

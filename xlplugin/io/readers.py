@@ -158,7 +158,7 @@ def _read_calamine(path: Path) -> list[Sheet]:
             raw = book.get_sheet_by_name(meta.name)
             rows = [list(map(blank, row, row)) for row in raw.to_python(skip_empty_area=False)]
             merges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (raw.merged_cell_ranges or [])]
-            sheets.append(Sheet(meta.name, rows, merges))
+            sheets.append(Sheet(meta.name, rows, merges, hidden=str(meta.visible) != "SheetVisibleEnum.Visible"))
         book.close()
         return sheets
     except Exception as error:  # calamine raises its own error types for damaged parts
@@ -176,7 +176,7 @@ def _read_openpyxl(path: Path) -> list[Sheet]:
     for ws in book.worksheets:
         rows = [list(r) for r in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
         merges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
-        sheets.append(Sheet(ws.title, rows, merges))
+        sheets.append(Sheet(ws.title, rows, merges, hidden=ws.sheet_state != "visible"))
     book.close()
     return sheets
 

@@ -35,7 +35,7 @@ _HEADER_CACHE_SIZE = 4096  # distinct headers remembered per table (a batch has 
 
 def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str = "") -> Inspection:
     """Find each of the year's tables in `sheets`; the best-structured candidate wins."""
-    found: dict[str, list[tuple[int, RecognizedTable]]] = defaultdict(list)
+    found: dict[str, list[tuple[tuple[bool, int], RecognizedTable]]] = defaultdict(list)
     failures: dict[str, list[str]] = defaultdict(list)
     problems: list[Problem] = []
     notes: list[str] = []  # sentences anywhere that may say a table is empty
@@ -49,8 +49,8 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
             where = f"「{sheet.name}」!{a1(hit.row, hit.col)}"
             if table is None:
                 failures[hit.table.name].append(f"{where} 有标题，但{reason}")
-            else:
-                found[hit.table.name].append((score, table))
+            else:  # a table on a shown sheet before one on a hidden sheet (a unit's old working copy)
+                found[hit.table.name].append(((not sheet.hidden, score), table))
     tables: dict[str, RecognizedTable | None] = {}
     missing: dict[str, str] = {}
     for table_spec in spec.tables:
