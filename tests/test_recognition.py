@@ -299,3 +299,44 @@ def test_a_table_on_a_shown_sheet_wins_over_a_hidden_working_copy(tmp_path, read
     inspection = inspect_workbook(path, reader=reader)
     assert inspection.tables[t5].sheet == t5 and inspection.tables[t5].value("2080101", "基本支出") == 493.92
     assert any("底稿" in p.message or p.sheet == "底稿" for p in inspection.problems)  # the copy is not silently ignored
+
+
+def _t2_with_rows_after(path, inserted: list[list[object]], at: int = 16) -> None:
+    """The sample with `inserted` rows in 收入决算表 after Excel row `at`, and the header's merges
+    repeated over an inserted copy of the header (rows 4–5)."""
+    book = openpyxl.load_workbook(SAMPLE)
+    ws = book["收入决算表"]
+    grid = [list(row) for row in ws.iter_rows(values_only=True)]
+    merges = [str(m) for m in ws.merged_cells.ranges]
+    for merge in merges:
+        ws.unmerge_cells(merge)
+    ws.delete_rows(1, ws.max_row)
+    for row in grid[:at] + inserted + grid[at:]:
+        ws.append(row)
+    for merge in merges:
+        ws.merge_cells(merge)
+    header = next((i for i, row in enumerate(inserted) if row[:1] == ["项目"]), None)
+    if header is not None:  # 项目 over 科目编码 | 科目名称, and each amount header over two rows, again
+        top = at + header + 1
+        ws.merge_cells(f"A{top}:B{top}")
+        for letter in "CDEFGHI":
+            ws.merge_cells(f"{letter}{top}:{letter}{top + 1}")
+    book.save(path)
+
+
+@pytest.mark.parametrize("repeated", ["header", "栏次", "title"])
+def test_a_table_printed_over_two_pages_is_one_table(tmp_path, repeated):
+    """Header rows (and the title, 公开02表（续）) repeated inside a long table: they had given R-1
+    warnings (行「项目」缺少科目编码), and a repeated title had cut the table in two (the rows after it
+    left out: five false H-1 errors)."""
+    sample = openpyxl.load_workbook(SAMPLE)["收入决算表"]
+    grid = [list(row) for row in sample.iter_rows(values_only=True)]
+    inserted = {"header": grid[3:6], "栏次": grid[5:6], "title": [grid[0], [None] * 8 + ["公开02表（续）"], *grid[3:6]]}[repeated]
+    path = tmp_path / "两页.xlsx"
+    _t2_with_rows_after(path, inserted)
+    table = inspect_workbook(path).tables["收入决算表"]
+    assert [r.key for r in table.blocks["主表"].rows] == [r.key for r in inspect_workbook(SAMPLE).tables["收入决算表"].blocks["主表"].rows]
+    assert table.problems == [] and table.range == f"A1:I{24 + len(inserted)}"
+    from conftest import run_cli
+
+    assert run_cli("validate", str(path)).returncode == 0

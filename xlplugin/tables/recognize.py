@@ -26,7 +26,18 @@ from typing import Any, NamedTuple
 
 from ..model import HEADING_END, Block, Inspection, Problem, RecognizedTable, Row, Sheet
 from ..specs import BlockSpec, TableSpec, YearSpec
-from ..text import Memo, NotANumber, a1, column_letter, covered_cells, is_code, normalize_label, parse_amount, split_code
+from ..text import (
+    Memo,
+    NotANumber,
+    a1,
+    column_index,
+    column_letter,
+    covered_cells,
+    is_code,
+    normalize_label,
+    parse_amount,
+    split_code,
+)
 from .titles import TITLE_MARK, TitleHit, find_titles, prefix_parts
 
 _HEADER_WINDOW = 16  # rows below a title in which its header must start and end
@@ -43,14 +54,19 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
         merges = _MergeMap(sheet)
         candidates = _text_cells(sheet, _memo(_may_note, spec.lines.empty_note), notes)
         hits = find_titles(sheet, spec, candidates)
+        before: TitleHit | None = None  # the hit read just before, when it gave a table
         for i, hit in enumerate(hits):
             end = next((h.row for h in hits[i + 1 :] if h.row > hit.row), len(sheet.rows))
             table, reason, score = _TableReader(hit, end, spec, merges).read()
             where = f"「{sheet.name}」!{a1(hit.row, hit.col)}"
             if table is None:
                 failures[hit.table.name].append(f"{where} 有标题，但{reason}")
+            elif before is not None and before.table is hit.table and before.row < hit.row and _continue(found[hit.table.name][-1][1], table):
+                (shown, first_score), joined = found[hit.table.name][-1]
+                found[hit.table.name][-1] = ((shown, first_score + score), joined)
             else:  # a table on a shown sheet before one on a hidden sheet (a unit's old working copy)
                 found[hit.table.name].append(((not sheet.hidden, score), table))
+            before = hit if table is not None else None
     tables: dict[str, RecognizedTable | None] = {}
     missing: dict[str, str] = {}
     for table_spec in spec.tables:
@@ -71,6 +87,31 @@ def recognize(sheets: list[Sheet], spec: YearSpec, path: str = "", reader: str =
             if (sheet.name, a1(r, c)) not in reported:
                 problems.append(Problem("公式没有缓存值（formula without cached value）；请在 Excel 中重新计算并保存", a1(r, c), sheet.name, "formula"))
     return Inspection(path, reader, tables, missing, [s.name for s in sheets], problems, notes)
+
+
+def _continue(first: RecognizedTable, second: RecognizedTable) -> bool:
+    """Join `second` to `first` when it continues it: a long table printed over two pages, its
+    title (公开02表（续）) and header repeated, right below it on the same sheet.  The same
+    columns, and no row of the one repeated in the other; else they are two copies."""
+    if first.blocks.keys() != second.blocks.keys():
+        return False
+    for name, block in second.blocks.items():
+        if block.columns != first.blocks[name].columns or {r.key for r in block.rows} & {r.key for r in first.blocks[name].rows}:
+            return False
+    for name, block in second.blocks.items():
+        first.blocks[name].rows.extend(block.rows)
+    (c0, r0), (c1, r1) = (_corner(first.range.split(":")[i]) for i in (0, 1))
+    (d0, _), (d1, s1) = (_corner(second.range.split(":")[i]) for i in (0, 1))
+    first.range = f"{column_letter(min(c0, d0))}{r0}:{column_letter(max(c1, d1))}{max(r1, s1)}"
+    first.notes += second.notes
+    first.problems += second.problems
+    return True
+
+
+def _corner(address: str) -> tuple[int, int]:
+    """(0-based column, Excel row) of an A1 address."""
+    letters = address.rstrip("0123456789")
+    return column_index(letters), int(address[len(letters) :])
 
 
 def _inherit_unit(tables: dict[str, RecognizedTable | None]) -> None:
@@ -241,6 +282,7 @@ class _TableReader:
             group.prepare(narrowest)
         readers = [(self._row_reader(group), rows[id(group)].append) for group in groups]
         is_note, meta_line = _memo(_is_note, self.lines.note), _memo(_found, self.lines.meta)
+        header_words = self.known_tokens | self.vocab.column_numbers
         for r in range(data_start, stop):
             values = sheet_rows[r]
             for first in values:  # the row's first non-blank cell
@@ -254,6 +296,8 @@ class _TableReader:
                     notes.append(first.strip())
                     continue
                 if _all_meta(values, meta_line):
+                    continue
+                if self.vocab.token(first) in header_words and self._repeated_header(r):
                     continue
             for read_row, keep in readers:
                 record = read_row(r, values)
@@ -356,6 +400,16 @@ class _TableReader:
             known=known,
             label_known=frozenset(c for c in known if tokens[c] in self.vocab.label_words),
         )
+
+    def _repeated_header(self, r: int) -> bool:
+        """Row r, inside the data, repeats the header (a long table printed over two pages: 项目 /
+        科目编码 科目名称 / 栏次 again): every cell a header word, none a row's label; or a 栏次 row."""
+        row = self._header_row(r)
+        if any(self.vocab.token(v) in self.vocab.column_numbers for _, v in row.raw):
+            return True
+        if not all(c in row.known for c, _ in row.raw):
+            return False
+        return not any(normalize_label(v) in self.row_labels for _, v in row.raw)
 
     def _is_column_numbers(self, raw: tuple[tuple[int, Any], ...]) -> bool:
         """The 栏次 row: says 栏次, or holds only the column numbers 1, 2, 3 …"""
