@@ -340,3 +340,24 @@ def test_a_table_printed_over_two_pages_is_one_table(tmp_path, repeated):
     from conftest import run_cli
 
     assert run_cli("validate", str(path)).returncode == 0
+
+
+@pytest.mark.parametrize("words", [None, "备注"])
+def test_an_empty_spacer_column_under_a_merged_header_is_no_unknown_column(tmp_path, words):
+    """表一 with an empty column after each side's 金额, under the merged 收入 / 支出: it had given
+    R-2 (列「收入」的表头未识别).  A column with header words of its own stays reported."""
+    book = openpyxl.load_workbook(SAMPLE)
+    ws = book["收入支出决算总表"]
+    grid = [list(row) for row in ws.iter_rows(values_only=True)]
+    for merge in [str(m) for m in ws.merged_cells.ranges]:
+        ws.unmerge_cells(merge)
+    ws.delete_rows(1, ws.max_row)
+    for row in grid:
+        ws.append(row[:2] + [None] + row[2:] + [None])
+    ws["C5"] = ws["F5"] = words
+    for merge in ("A1:F1", "A4:C4", "D4:F4"):
+        ws.merge_cells(merge)
+    path = tmp_path / "空列.xlsx"
+    book.save(path)
+    table = inspect_workbook(path).tables["收入支出决算总表"]
+    assert [(p.cell, p.message) for p in table.problems] == ([] if words is None else [("C5", "列「收入/备注」的表头未识别（unknown column）"), ("F5", "列「支出/备注」的表头未识别（unknown column）")])

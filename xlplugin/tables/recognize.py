@@ -303,6 +303,7 @@ class _TableReader:
                 record = read_row(r, values)
                 if record:
                     keep(record)
+        self._drop_spacer_columns(header_rows, data_start, stop)
         if not any(rows.values()):
             for group in groups:  # a single-row table (三公) printed blank: its data row is the first row
                 at_end = data_start >= len(self.sheet.rows)  # calamine drops trailing rows without values
@@ -545,6 +546,19 @@ class _TableReader:
                 self.problems.append(Problem(f"列「{label}」重复（duplicate column），未采用", self._header_cell(column.index), self.sheet.name, "column"))
             else:
                 self.problems.append(Problem(f"列「{label}」的表头未识别（unknown column）", self._header_cell(column.index), self.sheet.name, "column"))
+
+    def _drop_spacer_columns(self, header_rows: list[int], data_start: int, stop: int) -> None:
+        """No unknown-column problem for a spacer: a column with no header text of its own (only a
+        merged 收入 or 支出 above it) and no value in the data.  A column with words of its own
+        stays reported, blank or not (a 三公 split in words we do not know must be looked at)."""
+
+        def spacer(problem: Problem) -> bool:
+            if problem.kind != "column" or "（unknown column）" not in problem.message:
+                return False
+            col = column_index(problem.cell.rstrip("0123456789"))
+            return all(self.sheet.value(r, col) in (None, "") for r in [*header_rows, *range(data_start, stop)])
+
+        self.problems[:] = [p for p in self.problems if not spacer(p)]
 
     def _header_cell(self, col: int) -> str:
         return a1(self.header_rows[-1], col)
