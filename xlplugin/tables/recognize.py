@@ -561,7 +561,8 @@ class _TableReader:
         self.problems[:] = [p for p in self.problems if not spacer(p)]
 
     def _header_cell(self, col: int) -> str:
-        return a1(self.header_rows[-1], col)
+        """Where column `col`'s header words stand: its lowest header cell that is not blank."""
+        return a1(next((r for r in reversed(self.header_rows) if self.sheet.value(r, col) not in (None, "")), self.header_rows[-1]), col)
 
     def _row_reader(self, group: _Group) -> Callable[[int, list[Any]], Row | None]:
         """Reads one data row into `group`: its Row, or None (with a problem when the row is not
