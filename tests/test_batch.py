@@ -252,6 +252,27 @@ def test_workers_started_as_windows_starts_them_give_the_same_report(folder, tmp
     assert len(list(out.rglob("*.xls*"))) == 4  # the readable ones, annotated by the spawned workers
 
 
+def _collector_probe(report, source, target, options):
+    """Stands for batch._annotate in forked workers: notes whether the cycle collector is on."""
+    import gc
+
+    with open(options.annotate_to + ".probe", "a", encoding="utf-8") as note:
+        note.write(f"{gc.isenabled()}\n")
+    return None, ""
+
+
+def test_worker_processes_annotate_with_the_collector_on(folder, tmp_path, monkeypatch):
+    """The workers are forked while the command has the collector paused: without it, a worker
+    never freed the cycles of openpyxl's workbooks, and --annotate-dir grew it by about 0.2 MB a
+    workbook (460 MB each after 1,500 workbooks, against 112 without annotating)."""
+    import xlplugin.batch as batch
+
+    monkeypatch.setattr(batch, "_annotate", _collector_probe)  # the forked workers inherit it
+    out = tmp_path / "标注"
+    run_many(expand_inputs([str(folder)]), Options(annotate_to=str(out), annotate_dir=True), jobs=2)
+    assert Path(str(out) + ".probe").read_text(encoding="utf-8").split() == ["True"] * 4
+
+
 def test_on_a_dask_cluster(folder):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:

@@ -172,6 +172,29 @@ def test_ctrl_c_while_the_report_is_written_keeps_the_old_one_and_exits_130(tmp_
     assert report.read_text(encoding="utf-8") == "上次的报告" and [p.name for p in tmp_path.iterdir()] == [report.name]
 
 
+def test_ctrl_c_while_the_summary_is_written_keeps_the_old_report_too(tmp_path, monkeypatch):
+    """-o had been replaced before the --summary table was written: Ctrl+C then left a new report
+    beside the old summary, under a message saying that both were as they had been."""
+    from click.testing import CliRunner
+
+    import xlplugin.report.summary
+    from xlplugin.cli import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    report, summary = tmp_path / "结果.json", tmp_path / "汇总.xlsx"
+    command = ["validate", str(SAMPLE), "--format", "json", "-o", str(report), "--summary", str(summary)]
+    assert CliRunner().invoke(main, command).exit_code == 0  # last time's summary, then last time's report
+    last = summary.read_bytes()
+    report.write_text("上次的报告", encoding="utf-8")
+    monkeypatch.setattr(xlplugin.report.summary, "_xlsx", interrupted)
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 130 and "保持原样" in result.output, result.output
+    assert report.read_text(encoding="utf-8") == "上次的报告" and summary.read_bytes() == last
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([report.name, summary.name])
+
+
 def test_a_users_rules_file_can_relevel_a_rule(tmp_path):
     text = (DATA_DIR / "2024" / "rules.toml").read_text(encoding="utf-8")
     relaxed = re.sub(r'(id = "H-4"\n(?:title = .*\n)?)severity = "error"', r'\1severity = "warning"', text)

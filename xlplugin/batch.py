@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fnmatch
+import gc
 import glob
 import logging
 import multiprocessing
@@ -420,6 +421,10 @@ def _worker_start(stop) -> None:
     global _STOP
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _STOP = stop
+    # forked while the command had the collector paused: a worker without it never frees the
+    # cycles of openpyxl's workbooks (--annotate-dir: about 0.2 MB more per workbook, 460 MB a
+    # worker after 1,500); run_chunk pauses it where that pays
+    gc.enable()
 
 
 _STOP = None  # in a worker process: the command's Event, set when it was interrupted

@@ -12,7 +12,9 @@ import errno
 import io
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -352,17 +354,19 @@ def _utf8(stream) -> None:
 def _report_out(outcomes: list, reports: list, fmt: str, output: str | None, show_info: bool, summary_to: str | None) -> None:
     """The report (to `output` or standard output), the summary table and the --summary file."""
     from .batch import SUMMARY_HEADER, not_checked, summary_rows, summary_table, summary_total
+    from .io.files import atomic_target
     from .report import write
 
     left_out = not_checked(outcomes)  # listed in the report too: no unit may go missing from it
-    with _writing(output):
+    # -o and --summary are written to temporary files and replaced together at the end, so that
+    # an interruption while either is written leaves both as they were
+    together = contextlib.ExitStack()
+    with together, _writing(output):
         if output:
-            from .io.files import atomic_target
-
-            with atomic_target(Path(output)) as temporary:
-                with temporary.open("w", encoding="utf-8") as stream:
-                    write(reports, fmt, stream, show_info, left_out)
-                    stream.write("\n")
+            temporary = together.enter_context(atomic_target(Path(output)))
+            with temporary.open("w", encoding="utf-8") as stream:
+                write(reports, fmt, stream, show_info, left_out)
+                stream.write("\n")
         else:
             if fmt != "text":  # JSON, SARIF, JUnit XML and the HTML page say they are UTF-8, and are
                 _utf8(sys.stdout)
@@ -373,11 +377,15 @@ def _report_out(outcomes: list, reports: list, fmt: str, output: str | None, sho
                 sys.stdout.write("\n")
         if len(outcomes) > 1:
             click.echo(summary_table(outcomes), err=fmt != "text" or bool(output))
-    if summary_to:
-        from .report.summary import write_summary
+        if summary_to:
+            from .report.summary import write_summary
 
-        with _writing(summary_to):
-            write_summary(Path(summary_to), SUMMARY_HEADER, summary_rows(outcomes), summary_total(outcomes))
+            with _writing(summary_to):
+                temporary = together.enter_context(atomic_target(Path(summary_to)))
+                write_summary(Path(summary_to), SUMMARY_HEADER, summary_rows(outcomes), summary_total(outcomes), temporary)
+        with _uninterrupted():
+            together.close()
+    if summary_to:
         click.echo(printable(f"已写出汇总表：{summary_to}"), err=True)
     if fmt == "sarif":
         from .report.ci import sarif_caveat
@@ -400,6 +408,18 @@ def _writing(output: str | None) -> Iterator[None]:
         if error.errno == errno.EPIPE:  # the reader stopped reading (… | head): click ends quietly
             raise
         _fail(f"{output or '标准输出（stdout）'}: 无法写入（cannot write）：{os_problem(error)}")
+
+
+@contextlib.contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Ctrl+C ignored for the moment the block takes (the renames that put -o and --summary in place)."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+    try:
+        yield
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
 
 
 class _Tracked(io.TextIOBase):

