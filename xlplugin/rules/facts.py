@@ -12,9 +12,9 @@ import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ..model import Inspection, RecognizedTable
+from ..model import Inspection, RecognizedTable, Row
 from ..specs import YearSpec
-from .tolerance import Operand, operand, table_half_width
+from .tolerance import UNKNOWN, Operand, operand, table_half_width
 
 CLASS_ROWS = "@类"  # the row part that stands for every 类 row of the block
 
@@ -69,6 +69,14 @@ class FactRow:
         return f"{self.code} {self.label}".strip() if self.code else (self.label or self.key)
 
 
+def _amounts(row: Row, unknown: set[str]) -> list[tuple[float, str]]:
+    """(value, A1) of a row's amount cells; UNKNOWN for a cell in `unknown`."""
+    pairs = list(zip(row.values, row.cells))
+    if unknown:
+        pairs = [(UNKNOWN if cell in unknown else value, cell) for value, cell in pairs]
+    return pairs
+
+
 class Facts:
     def __init__(self, inspection: Inspection, spec: YearSpec):
         self.inspection = inspection
@@ -91,11 +99,14 @@ class Facts:
         if table_id not in self._rows:
             table = self.table(table_id)
             half = table_half_width(table)
+            # text where an amount belongs (C-1, an error of its own); a formula without a cached value
+            # stays a blank, as C-3 says, so that its sums are still checked
+            unknown = {p.cell for p in table.problems if p.kind == "value" and p.sheet == table.sheet}
             blocks = []
             for name, part in table.blocks.items():
                 keys = part.keys
                 rows = [
-                    FactRow(table, name, r.excel_row, r.key, r.code, r.label, dict(zip(keys, zip(r.values, r.cells))), half)
+                    FactRow(table, name, r.excel_row, r.key, r.code, r.label, dict(zip(keys, _amounts(r, unknown))), half)
                     for r in part.rows
                 ]
                 blocks.append((name, rows))

@@ -35,9 +35,14 @@ class Operand:
         return f"{self.sheet}!{self.cell}"
 
 
+UNKNOWN = math.inf  # the value of a cell that holds text where an amount belongs (C-1)
+
+
 def operand(value: float | None, sheet: str, cell: str, sign: int = 1, half: float = HALF) -> Operand:
     if _blank(value):
         return Operand(0.0, 0.0, sheet, cell, sign)
+    if value == UNKNOWN:  # any amount at all: an equation with it cannot be judged
+        return Operand(0.0, math.inf, sheet, cell, sign)
     return Operand(float(value), half, sheet, cell, sign)
 
 
@@ -78,7 +83,11 @@ class Comparison:
 
 
 def compare(actual: list[Operand], expected: list[Operand]) -> Comparison:
-    """Σ actual against Σ expected (signed), with the interval tolerance of every cell read."""
+    """Σ actual against Σ expected (signed), with the interval tolerance of every cell read; no
+    difference where a cell holds text, not a number (C-1 names that cell: the sums it is part of
+    would only repeat the same fault at other cells, computed as if it were 0)."""
+    if any(o.half == math.inf for o in actual) or any(o.half == math.inf for o in expected):
+        return Comparison(0.0, 0.0, 0.0, math.inf)
     left = sum(o.sign * o.value for o in actual)
     right = sum(o.sign * o.value for o in expected)
     tolerance = sum(o.half for o in actual) + sum(o.half for o in expected)
