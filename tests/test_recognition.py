@@ -252,7 +252,7 @@ def test_a_table_without_its_own_unit_line_takes_the_unit_the_others_state(tmp_p
     assert {t.unit for t in inspect_workbook(path).tables.values()} == {"万元"}
 
 
-@pytest.mark.parametrize("line", ["金额单位（元）", "单位(元)", "单位/元", "（金额单位：人民币元）", "计量单位：元"])
+@pytest.mark.parametrize("line", ["金额单位（元）", "单位(元)", "单位/元", "（金额单位：人民币元）", "计量单位：元", "金额单位：元    公开01表", "单位：元 编制日期：2025年7月"])
 def test_other_spellings_of_the_amount_unit_line(tmp_path, line):
     """In 万元, a whole-元 workbook's rounding tolerance is 10,000 times too narrow: every sum a false error."""
     import layouts

@@ -105,6 +105,20 @@ def test_the_addins_server_route_per_button(client, broken):
     assert client.post("/btnNope", json=payload_from_file(broken)).status_code == 404
 
 
+def test_the_server_route_reads_a_workbook_as_the_vba_client_sends_it(client, broken):
+    """xlwings' RunServerPython client (Remote.bas) sends each sheet without its "visibility", and
+    the remote engine adds no note for it: the cells are filled and 审核结果 says what is wrong."""
+    payload = payload_from_file(broken)
+    payload["client"] = "VBA"
+    for sheet in payload["sheets"]:
+        del sheet["visibility"]
+    response = client.post("/btnValidate", json=payload)
+    alerts = [a for a in response.json()["actions"] if a["func"] == "alert"]
+    assert response.status_code == 200 and alerts[0]["args"][0].startswith("校验完成：错误 2 个"), alerts
+    functions = {a["func"] for a in response.json()["actions"]}
+    assert {"setRangeColor", "addSheet"} <= functions and "addNote" not in functions
+
+
 def test_a_token_guards_the_api(broken):
     guarded = TestClient(create_app(token="s3cret"))
     assert guarded.get("/").status_code == 200  # the page itself asks for the token

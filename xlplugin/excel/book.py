@@ -80,7 +80,10 @@ def mark_book(book: Any, plan: MarkPlan) -> None:
         if not mark.note:
             continue
         if note is None:
-            cell.add_note(mark.note)
+            try:
+                cell.add_note(mark.note)
+            except NotImplementedError:  # the VBA client of RunServerPython (server mode) cannot add notes:
+                pass  # the cell is filled, and the 审核结果 sheet says what is wrong there
         elif user_note is not None:  # desktop: the user's note stays readable under ours
             note.text = f"{mark.note}\n\n——原批注——\n{user_note}"
     result = _write_result_sheet(book, plan)
@@ -197,9 +200,11 @@ def _autofilter(sheet: Any, address: str) -> None:
 
 
 def _visible(sheet: Any) -> bool:
+    """Whether the sheet is shown; shown when the engine cannot say (the remote engine reads the
+    sheet's "visibility", which xlwings' own RunServerPython client does not send)."""
     try:
         return bool(sheet.visible)
-    except NotImplementedError:
+    except (NotImplementedError, KeyError, AttributeError):
         return True
 
 
