@@ -807,3 +807,27 @@ def test_a_pattern_with_double_star_visits_each_folder_once(tmp_path):
     assert expand_inputs([str(inbox / "**" / "乙.xlsx")]) == [str(inbox / "b" / "乙.xlsx")]
     assert expand_inputs([str(tmp_path / "**" / "a" / "*.xlsx")]) == [str(inbox / "a" / "甲.xlsx")]
     assert time.monotonic() - start < 10
+
+
+def test_ctrl_c_while_the_workers_start_stops_the_batch():
+    """Ctrl+C in the split second the worker pool starts had been ignored, and the batch ran to its end."""
+    import multiprocessing
+    import signal
+    from concurrent.futures import ProcessPoolExecutor
+
+    from xlplugin.batch import _CtrlC, _worker_start
+
+    stop = multiprocessing.get_context().Event()
+    pool = ProcessPoolExecutor(max_workers=1, initializer=_worker_start, initargs=(stop,))
+    before = signal.getsignal(signal.SIGINT)
+    ctrl_c = _CtrlC(pool, stop)
+    try:
+        ctrl_c.ignored()
+        future = pool.submit(sum, [1, 2])
+        os.kill(os.getpid(), signal.SIGINT)  # pressed while the worker starts
+        with pytest.raises(KeyboardInterrupt):
+            ctrl_c.heard()
+        assert stop.is_set() and future.result(timeout=60) == 3  # the worker was not interrupted
+    finally:
+        signal.signal(signal.SIGINT, before)
+        pool.shutdown()

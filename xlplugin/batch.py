@@ -383,19 +383,27 @@ class _CtrlC:
     traceback; one interrupted in its queue's traffic could hang the command for good)."""
 
     def __init__(self, pool: ProcessPoolExecutor, stop):
-        self.pool, self.stop, self.presses, self.workers = pool, stop, 0, {}
+        self.pool, self.stop, self.presses, self.workers, self.early = pool, stop, 0, {}, False
         self.active = threading.current_thread() is threading.main_thread()  # signals reach only that thread
         self.previous = signal.getsignal(signal.SIGINT) if self.active else None
 
     def ignored(self) -> None:
+        """While the workers start: a press is only noted (a worker forked now inherits a handler
+        that does nothing else, until its initializer ignores Ctrl+C), and acted on by heard()."""
         if self.active:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, self._noted)
+
+    def _noted(self, signum, frame) -> None:
+        self.early = True
 
     def heard(self) -> None:
-        """From now on Ctrl+C is heard; the workers have started (the pool forgets them when shut down)."""
+        """From now on Ctrl+C is heard; the workers have started (the pool forgets them when shut down).
+        A press while they started is acted on now (it had been lost: the batch ran to its end)."""
         self.workers = getattr(self.pool, "_processes", None) or {}
         if self.active:
             signal.signal(signal.SIGINT, self._pressed)
+            if self.early:
+                self._pressed(signal.SIGINT, None)
 
     def restored(self) -> None:
         if self.active:
