@@ -7,7 +7,6 @@ the workbook holds nothing the rule could check (then the rule did not run).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -267,7 +266,7 @@ def check_zero_together(rule: Rule, facts: Facts) -> list[Finding] | None:
     if not totals:
         return None
     total = totals[0]
-    if any(o.half == math.inf for o in (total, *items)):  # text where an amount belongs (C-1): cannot tell
+    if any(o.unknown for o in (total, *items)):  # text where an amount belongs (C-1): cannot tell
         return []
     total_zero = abs(total.value) <= total.half
     nonzero = [o for o in items if abs(o.value) > o.half]

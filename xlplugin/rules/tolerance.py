@@ -34,6 +34,11 @@ class Operand:
     def ref(self) -> str:
         return f"{self.sheet}!{self.cell}"
 
+    @property
+    def unknown(self) -> bool:
+        """The cell holds text where an amount belongs (C-1): any amount at all."""
+        return self.half == math.inf
+
 
 UNKNOWN = math.inf  # the value of a cell that holds text where an amount belongs (C-1)
 
@@ -86,7 +91,7 @@ def compare(actual: list[Operand], expected: list[Operand]) -> Comparison:
     """Σ actual against Σ expected (signed), with the interval tolerance of every cell read; no
     difference where a cell holds text, not a number (C-1 names that cell: the sums it is part of
     would only repeat the same fault at other cells, computed as if it were 0)."""
-    if any(o.half == math.inf for o in actual) or any(o.half == math.inf for o in expected):
+    if any(o.unknown for o in actual) or any(o.unknown for o in expected):
         return Comparison(0.0, 0.0, 0.0, math.inf)
     left = sum(o.sign * o.value for o in actual)
     right = sum(o.sign * o.value for o in expected)

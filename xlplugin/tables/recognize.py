@@ -548,12 +548,12 @@ class _TableReader:
                 self.problems.append(Problem(f"列「{label}」的表头未识别（unknown column）", self._header_cell(column.index), self.sheet.name, "column"))
 
     def _drop_spacer_columns(self, header_rows: list[int], data_start: int, stop: int) -> None:
-        """No unknown-column problem for a spacer: a column with no header text of its own (only a
-        merged 收入 or 支出 above it) and no value in the data.  A column with words of its own
-        stays reported, blank or not (a 三公 split in words we do not know must be looked at)."""
+        """No column problem (unknown, duplicate) for a spacer: a column with no header text of its
+        own (only a merged 收入 or 支出 above it) and no value in the data.  A column with words of
+        its own stays reported, blank or not (a 三公 split in words we do not know must be looked at)."""
 
         def spacer(problem: Problem) -> bool:
-            if problem.kind != "column" or "（unknown column）" not in problem.message:
+            if problem.kind != "column" or not problem.cell:  # an extra block names no one cell
                 return False
             col = column_index(problem.cell.rstrip("0123456789"))
             return all(self.sheet.value(r, col) in (None, "") for r in [*header_rows, *range(data_start, stop)])
